@@ -1,0 +1,298 @@
+import http from 'node:http';
+import https from 'node:https';
+import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import axiosRetry from 'axios-retry';
+import type * as z from 'zod';
+import { createTokenCache, type IssuedToken } from './auth.js';
+import type { PortCredentials } from './credentials.js';
+import {
+  type HttpMethod,
+  PortApiError,
+  PortAuthError,
+  PortResponseError,
+  PortUnavailableError,
+  TransportError,
+} from './errors.js';
+import { DEFAULT_RETRY_SETTINGS, isRetryableStatus, planCallRetries, type RetrySettings } from './retry.js';
+import {
+  type EntityInput,
+  EntityEnvelopeSchema,
+  type PortEntity,
+  PortErrorBodySchema,
+  type PortRun,
+  RunEnvelopeSchema,
+  RunLogEnvelopeSchema,
+  type RunPatch,
+  TokenResponseSchema,
+} from './types.js';
+
+interface PortClientOptions {
+  /** Resolved API base URL (see resolvePortBaseUrl). */
+  baseUrl: string;
+  /** Called lazily; caching is the loader's job (credentials.ts). */
+  credentials: () => Promise<PortCredentials>;
+  /** Per attempt, default 10 000. */
+  timeoutMs?: number;
+  /** Total time of one call is bounded by budgetMs (default 20 000). */
+  retry?: { retries?: number; baseDelayMs?: number; maxDelayMs?: number; budgetMs?: number };
+  /** Clock (ms since epoch) for token expiry and the retry budget; injectable for tests. */
+  now?: () => number;
+  userAgent?: string;
+  /** Source of jitter in [0, 1); injectable for tests. Default Math.random. */
+  random?: () => number;
+}
+
+interface PortClient {
+  /** GET /v1/actions/runs/{id}?version=v2 */
+  getRun(runId: string): Promise<PortRun>;
+  /** PATCH /v1/actions/runs/{id}?version=v2. Setting `status` ends the run. */
+  updateRun(runId: string, patch: RunPatch): Promise<PortRun>;
+  /** POST /v1/actions/runs/{id}/logs. A `terminationStatus` ends the run (once). */
+  addRunLog(
+    runId: string,
+    log: { message: string; terminationStatus?: 'SUCCESS' | 'FAILURE'; statusLabel?: string },
+  ): Promise<void>;
+  /** POST /v1/blueprints/{bp}/entities?upsert=true&merge=true[&run_id=] (merge defaults to true). */
+  upsertEntity(blueprint: string, entity: EntityInput, opts?: { runId?: string; merge?: boolean }): Promise<PortEntity>;
+  /** GET /v1/blueprints/{bp}/entities/{id} */
+  getEntity(blueprint: string, identifier: string): Promise<PortEntity>;
+  /** PATCH /v1/blueprints/{bp}/entities/{id}[?run_id=] */
+  patchEntity(blueprint: string, identifier: string, patch: Partial<EntityInput>, opts?: { runId?: string }): Promise<PortEntity>;
+  /** Closes idle keep-alive sockets (tests, local tools). The client stays usable. */
+  close(): void;
+}
+
+interface RequestSpec {
+  method: HttpMethod;
+  /** Path without query, used for the request and (as is) in error messages. */
+  path: string;
+  query?: Record<string, string>;
+  body?: unknown;
+}
+
+const TOKEN_PATH = '/v1/auth/access_token';
+const DEFAULT_USER_AGENT = 'port-kafka-lambda';
+
+const seg = (value: string): string => encodeURIComponent(value);
+
+/** Zod issue paths and messages only: zod 4 issues do not carry the input values. */
+const describeIssues = (error: z.ZodError): string =>
+  error.issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+
+const headerValue = (response: AxiosResponse, name: string): string | undefined => {
+  const value: unknown = response.headers[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
+/**
+ * Turns whatever axios threw into one of our errors. The AxiosError itself is never kept:
+ * its `config` holds the Authorization header and, for the token call, the client secret.
+ */
+const toPortError = (
+  error: unknown,
+  spec: RequestSpec,
+  attempts: number,
+  stopReason: string,
+): PortApiError | PortUnavailableError => {
+  if (error instanceof AxiosError && error.response) {
+    const { status } = error.response;
+    const parsed = PortErrorBodySchema.safeParse(error.response.data);
+    const apiError = new PortApiError({
+      status,
+      method: spec.method,
+      path: spec.path,
+      portError: parsed.success ? parsed.data.error : undefined,
+      portMessage: parsed.success ? parsed.data.message : undefined,
+      traceId: headerValue(error.response, 'x-trace-id'),
+      retryable: isRetryableStatus(status),
+      cause: new TransportError(error.message, error.code),
+    });
+    if (!apiError.retryable) return apiError;
+    return new PortUnavailableError({
+      method: spec.method,
+      path: spec.path,
+      attempts,
+      status,
+      reason: stopReason,
+      cause: apiError,
+    });
+  }
+  const code = error instanceof AxiosError ? error.code : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return new PortUnavailableError({
+    method: spec.method,
+    path: spec.path,
+    attempts,
+    code,
+    reason: stopReason,
+    cause: new TransportError(message, code),
+  });
+};
+
+/**
+ * Creates the Port REST client. Every call: bounded by `retry.budgetMs` in total, each
+ * attempt by `timeoutMs`; 429/5xx/network failures are retried for every method with
+ * exponential backoff + full jitter, waiting at least `Retry-After`; other 4xx fail at
+ * once as {@link PortApiError}; exhausted retries fail as {@link PortUnavailableError}.
+ * A 401 on an API call drops the cached token, fetches a new one and repeats the call once.
+ */
+const createPortClient = (options: PortClientOptions): PortClient => {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const settings: RetrySettings = {
+    retries: options.retry?.retries ?? DEFAULT_RETRY_SETTINGS.retries,
+    baseDelayMs: options.retry?.baseDelayMs ?? DEFAULT_RETRY_SETTINGS.baseDelayMs,
+    maxDelayMs: options.retry?.maxDelayMs ?? DEFAULT_RETRY_SETTINGS.maxDelayMs,
+    budgetMs: options.retry?.budgetMs ?? DEFAULT_RETRY_SETTINGS.budgetMs,
+    timeoutMs: options.timeoutMs ?? DEFAULT_RETRY_SETTINGS.timeoutMs,
+  };
+  const httpAgent = new http.Agent({ keepAlive: true });
+  const httpsAgent = new https.Agent({ keepAlive: true });
+  const instance: AxiosInstance = axios.create({
+    baseURL: options.baseUrl.replace(/\/+$/, ''),
+    httpAgent,
+    httpsAgent,
+    // Port does not redirect API calls; following one could carry the bearer token elsewhere.
+    maxRedirects: 0,
+    // Report timeouts as ETIMEDOUT rather than the ambiguous ECONNABORTED.
+    transitional: { clarifyTimeoutError: true },
+    headers: {
+      Accept: 'application/json',
+      'User-Agent': options.userAgent ?? DEFAULT_USER_AGENT,
+    },
+  });
+  // Per-call options (closures over that call's deadline) are passed in each request config.
+  axiosRetry(instance, { retries: 0 });
+
+  const send = async <T>(
+    spec: RequestSpec,
+    schema: z.ZodType<T>,
+    deadline: number,
+    token: string | undefined,
+  ): Promise<T> => {
+    const plan = planCallRetries(settings, deadline, now, random);
+    let response: AxiosResponse<unknown>;
+    try {
+      response = await instance.request<unknown>({
+        method: spec.method,
+        url: spec.path,
+        params: spec.query,
+        data: spec.body,
+        headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
+        timeout: plan.firstTimeoutMs,
+        'axios-retry': plan.axiosRetry,
+      });
+    } catch (error) {
+      throw toPortError(error, spec, plan.state.attempts, plan.state.stopReason);
+    }
+    const parsed = schema.safeParse(response.data);
+    if (!parsed.success) throw new PortResponseError(spec.method, spec.path, describeIssues(parsed.error));
+    return parsed.data;
+  };
+
+  const fetchToken = async (deadline: number): Promise<IssuedToken> => {
+    const credentials = await options.credentials();
+    const spec: RequestSpec = {
+      method: 'POST',
+      path: TOKEN_PATH,
+      body: { clientId: credentials.clientId, clientSecret: credentials.clientSecret },
+    };
+    try {
+      const body = await send(spec, TokenResponseSchema, deadline, undefined);
+      return { accessToken: body.accessToken, expiresIn: body.expiresIn };
+    } catch (error) {
+      if (error instanceof PortApiError) {
+        // 401/403: wrong credentials; 422: malformed ones. Neither improves by retrying.
+        throw new PortAuthError(
+          `Port refused the client credentials (${error.status}${error.portError ? ` ${error.portError}` : ''})`,
+          { status: error.status, portError: error.portError, portMessage: error.portMessage },
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  };
+
+  const tokens = createTokenCache({ fetchToken, now });
+
+  const call = async <T>(spec: RequestSpec, schema: z.ZodType<T>): Promise<T> => {
+    const deadline = now() + settings.budgetMs;
+    const token = await tokens.get(deadline);
+    try {
+      return await send(spec, schema, deadline, token);
+    } catch (error) {
+      if (!(error instanceof PortApiError) || error.status !== 401) throw error;
+      // Token revoked or expired early: refresh once, repeat once.
+      tokens.invalidate(token);
+      const fresh = await tokens.get(deadline);
+      try {
+        return await send(spec, schema, deadline, fresh);
+      } catch (retryError) {
+        if (retryError instanceof PortApiError && retryError.status === 401) {
+          throw new PortAuthError(
+            `Port rejected a freshly issued access token on ${spec.method} ${spec.path}`,
+            { status: 401, portError: retryError.portError, portMessage: retryError.portMessage },
+            { cause: retryError },
+          );
+        }
+        throw retryError;
+      }
+    }
+  };
+
+  const runPath = (runId: string): string => `/v1/actions/runs/${seg(runId)}`;
+  const entityPath = (blueprint: string, identifier?: string): string =>
+    `/v1/blueprints/${seg(blueprint)}/entities${identifier === undefined ? '' : `/${seg(identifier)}`}`;
+  const runQuery = (runId: string | undefined): Record<string, string> =>
+    runId === undefined ? {} : { run_id: runId };
+
+  return {
+    async getRun(runId) {
+      const body = await call({ method: 'GET', path: runPath(runId), query: { version: 'v2' } }, RunEnvelopeSchema);
+      return body.run;
+    },
+    async updateRun(runId, patch) {
+      const body = await call(
+        { method: 'PATCH', path: runPath(runId), query: { version: 'v2' }, body: patch },
+        RunEnvelopeSchema,
+      );
+      return body.run;
+    },
+    async addRunLog(runId, log) {
+      await call({ method: 'POST', path: `${runPath(runId)}/logs`, body: log }, RunLogEnvelopeSchema);
+    },
+    async upsertEntity(blueprint, entity, opts) {
+      const body = await call(
+        {
+          method: 'POST',
+          path: entityPath(blueprint),
+          query: { upsert: 'true', merge: String(opts?.merge ?? true), ...runQuery(opts?.runId) },
+          body: entity,
+        },
+        EntityEnvelopeSchema,
+      );
+      return body.entity;
+    },
+    async getEntity(blueprint, identifier) {
+      const body = await call({ method: 'GET', path: entityPath(blueprint, identifier) }, EntityEnvelopeSchema);
+      return body.entity;
+    },
+    async patchEntity(blueprint, identifier, patch, opts) {
+      const body = await call(
+        { method: 'PATCH', path: entityPath(blueprint, identifier), query: runQuery(opts?.runId), body: patch },
+        EntityEnvelopeSchema,
+      );
+      return body.entity;
+    },
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+};
+
+export type { EntityInput, PortClient, PortClientOptions, PortEntity, PortRun, RunPatch };
+export { createPortClient };

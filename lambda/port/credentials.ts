@@ -1,0 +1,98 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import * as z from 'zod';
+import { PortCredentialsError } from './errors.js';
+
+/** Port client credentials (Port app → Credentials). The secret is also the secret-input decryption key. */
+interface PortCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+const CredentialsEnv = {
+  CLIENT_ID: 'PORT_CLIENT_ID',
+  CLIENT_SECRET: 'PORT_CLIENT_SECRET',
+  SECRET_ARN: 'PORT_CREDENTIALS_SECRET_ARN',
+} as const;
+
+/** Shape of the Secrets Manager secret string. */
+const PortCredentialsSchema = z.object({
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+});
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value !== undefined && value.trim() !== '' ? value : undefined;
+
+/**
+ * Returns a loader of the Port credentials. When both PORT_CLIENT_ID and
+ * PORT_CLIENT_SECRET are set (local runs) they win; otherwise the secret named by
+ * PORT_CREDENTIALS_SECRET_ARN is read once per container. Concurrent callers share one
+ * fetch; a failed fetch is not cached. Errors ({@link PortCredentialsError}) never
+ * include the secret string: JSON.parse messages quote the input, so they are dropped.
+ */
+const createCredentialsLoader = (opts: {
+  env?: NodeJS.ProcessEnv;
+  secretsClient?: SecretsManagerClient;
+}): (() => Promise<PortCredentials>) => {
+  const env = opts.env ?? process.env;
+  let cached: Promise<PortCredentials> | undefined;
+
+  const fromSecretsManager = async (): Promise<PortCredentials> => {
+    const secretId = nonEmpty(env[CredentialsEnv.SECRET_ARN]);
+    if (secretId === undefined) {
+      throw new PortCredentialsError(
+        `Port credentials are not configured: set ${CredentialsEnv.SECRET_ARN}, or both ${CredentialsEnv.CLIENT_ID} and ${CredentialsEnv.CLIENT_SECRET}`,
+        false,
+      );
+    }
+    const client = opts.secretsClient ?? new SecretsManagerClient({});
+    let secretString: string | undefined;
+    try {
+      const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      secretString = out.SecretString;
+    } catch (error) {
+      // AWS SDK errors carry request ids and the secret id, never the value.
+      const name = error instanceof Error ? error.name : 'UnknownError';
+      throw new PortCredentialsError(`Could not read Port credentials secret ${secretId}: ${name}`, true, {
+        cause: error,
+      });
+    }
+    if (secretString === undefined) {
+      throw new PortCredentialsError(`Port credentials secret ${secretId} has no SecretString (binary secrets are not supported)`, false);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(secretString);
+    } catch {
+      throw new PortCredentialsError(`Port credentials secret ${secretId} is not valid JSON`, false);
+    }
+    const result = PortCredentialsSchema.safeParse(parsed);
+    if (!result.success) {
+      const fields = result.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+      throw new PortCredentialsError(
+        `Port credentials secret ${secretId} must be JSON {"clientId","clientSecret"} with non-empty strings; invalid: ${fields}`,
+        false,
+      );
+    }
+    return { clientId: result.data.clientId, clientSecret: result.data.clientSecret };
+  };
+
+  return () => {
+    const clientId = nonEmpty(env[CredentialsEnv.CLIENT_ID]);
+    const clientSecret = nonEmpty(env[CredentialsEnv.CLIENT_SECRET]);
+    if (clientId !== undefined && clientSecret !== undefined) {
+      return Promise.resolve({ clientId, clientSecret });
+    }
+    if (cached === undefined) {
+      const promise = fromSecretsManager();
+      cached = promise;
+      promise.catch(() => {
+        if (cached === promise) cached = undefined;
+      });
+    }
+    return cached;
+  };
+};
+
+export type { PortCredentials };
+export { CredentialsEnv, createCredentialsLoader, PortCredentialsSchema };
