@@ -1,0 +1,299 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ErrorCode, fail, PortEmulatorStore, type Reply } from './store.js';
+import type {
+  CreateRunInput,
+  EmulatorClient,
+  EmulatorEntity,
+  EmulatorRun,
+  EmulatorRunLog,
+  Fault,
+  PortEmulatorOptions,
+  RecordedRequest,
+} from './types.js';
+
+/**
+ * A small real HTTP server that answers like Port's REST API for the paths this
+ * project uses (auth, action runs, run logs, entities), with scriptable faults and a
+ * request log. Not bundled into the Lambda: used by tests and local invocations.
+ */
+
+/** Credentials accepted when no `clients` option is given. */
+const DEFAULT_EMULATOR_CLIENT = {
+  clientId: 'emulator-client-id',
+  clientSecret: 'emulator-client-secret-0123456789abcdef',
+} as const satisfies EmulatorClient;
+
+/** Port's documented body limit (1 MiB, 413 on every route). */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** Port tokens live 3 hours. */
+const DEFAULT_TOKEN_TTL_SECONDS = 3 * 60 * 60;
+
+interface PortEmulator {
+  /** Base URL, e.g. http://127.0.0.1:41234 (no trailing slash). */
+  readonly url: string;
+  /** Every request received, in arrival order. */
+  readonly requests: RecordedRequest[];
+  /** Scripted faults, consumed in order of match; push to add. */
+  readonly faults: Fault[];
+  /** Delay added to every request; mutable. */
+  latencyMs: number;
+  /** Entities keyed by `${blueprint}/${identifier}` (live state). */
+  readonly entities: Map<string, EmulatorEntity>;
+  /** Runs keyed by id (live state). */
+  readonly runs: Map<string, EmulatorRun>;
+  createRun(input: CreateRunInput): EmulatorRun;
+  /** The run (live object), or undefined. */
+  getRun(runId: string): EmulatorRun | undefined;
+  /** Logs of a run, oldest first (with `terminationStatus`/`statusLabel` as sent). */
+  logs(runId: string): EmulatorRunLog[];
+  /** Entity keys (`bp/id`) written with `?run_id=runId`. */
+  entitiesOfRun(runId: string): string[];
+  /** Invalidates every issued token (next API call gets 401). */
+  revokeTokens(): void;
+  close(): Promise<void>;
+}
+
+const firstHeader = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value[0] : value;
+
+const maskHeaders = (headers: http.IncomingHttpHeaders): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    out[name] = name === 'authorization' ? text.replace(/^(\S+\s+).*$/, '$1***') : text;
+  }
+  return out;
+};
+
+const maskBody = (body: unknown): unknown => {
+  if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'clientSecret' in body) {
+    return { ...body, clientSecret: '***' };
+  }
+  return body;
+};
+
+const matches = (fault: Fault, method: string, path: string): boolean => {
+  const m = fault.match;
+  if (m?.method !== undefined && m.method !== method) return false;
+  if (m?.path === undefined) return true;
+  return typeof m.path === 'string' ? m.path === path : m.path.test(path);
+};
+
+/** Reads the body; undefined when larger than Port's limit. */
+const readBody = async (req: http.IncomingMessage): Promise<Buffer | undefined> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks);
+};
+
+/** Error identifier used in the default body of a scripted status fault. */
+const faultErrorCode = (status: number): string => {
+  if (status === 401) return ErrorCode.UNAUTHORIZED;
+  if (status === 404) return ErrorCode.NOT_FOUND;
+  if (status === 429) return 'too_many_requests';
+  if (status >= 500) return 'internal_error';
+  return 'emulated_fault';
+};
+
+const seg = '([^/]+)';
+const Routes = {
+  token: /^\/v1\/auth\/access_token$/,
+  run: new RegExp(`^/v1/actions/runs/${seg}$`),
+  runLogs: new RegExp(`^/v1/actions/runs/${seg}/logs$`),
+  entities: new RegExp(`^/v1/blueprints/${seg}/entities$`),
+  entity: new RegExp(`^/v1/blueprints/${seg}/entities/${seg}$`),
+} as const;
+
+/** Starts the emulator on 127.0.0.1 and a free port. */
+const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<PortEmulator> => {
+  const now = options.now ?? Date.now;
+  const store = new PortEmulatorStore(
+    options.clients ?? [DEFAULT_EMULATOR_CLIENT],
+    options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
+    now,
+    options.autoCreateRuns ?? false,
+  );
+  const requests: RecordedRequest[] = [];
+  const faults: Fault[] = [];
+  const sockets = new Set<Socket>();
+
+  const takeFault = (method: string, path: string): Fault | undefined => {
+    const index = faults.findIndex((fault) => matches(fault, method, path));
+    if (index < 0) return undefined;
+    const fault = faults[index];
+    if (fault === undefined) return undefined;
+    const remaining = (fault.times ?? 1) - 1;
+    if (remaining <= 0) faults.splice(index, 1);
+    else fault.times = remaining;
+    return fault;
+  };
+
+  const route = (method: string, path: string, query: Record<string, string>, body: unknown, auth: string | undefined): Reply => {
+    if (Routes.token.test(path)) {
+      return method === 'POST' ? store.issueToken(body) : fail(404, ErrorCode.NOT_FOUND, `Route ${method} ${path} not found`);
+    }
+    const who = store.authenticate(auth);
+    if ('status' in who) return who;
+    const { clientId } = who;
+    const d = (s: string | undefined): string => decodeURIComponent(s ?? '');
+    let m = Routes.run.exec(path);
+    if (m) {
+      if (method === 'GET') return store.getRun(d(m[1]));
+      if (method === 'PATCH') return store.patchRun(d(m[1]), body, clientId);
+    }
+    m = Routes.runLogs.exec(path);
+    if (m) {
+      if (method === 'POST') return store.addLog(d(m[1]), body, clientId);
+      if (method === 'GET') return store.listLogs(d(m[1]), query);
+    }
+    m = Routes.entities.exec(path);
+    if (m && method === 'POST') return store.createEntity(d(m[1]), body, query, clientId);
+    m = Routes.entity.exec(path);
+    if (m) {
+      if (method === 'GET') return store.getEntity(d(m[1]), d(m[2]));
+      if (method === 'PATCH') return store.patchEntity(d(m[1]), d(m[2]), body, query, clientId);
+    }
+    return fail(404, ErrorCode.NOT_FOUND, `Route ${method} ${path} not found`);
+  };
+
+  const send = (res: http.ServerResponse, record: RecordedRequest, reply: Reply, headers: Record<string, string> = {}): void => {
+    const text = JSON.stringify(reply.body);
+    record.status = reply.status;
+    res.writeHead(reply.status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'x-trace-id': randomBytes(8).toString('hex'),
+      ...headers,
+    });
+    res.end(text);
+  };
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const query = Object.fromEntries(url.searchParams.entries());
+    const record: RecordedRequest = {
+      method,
+      path: url.pathname,
+      query,
+      body: undefined,
+      headers: maskHeaders(req.headers),
+      status: undefined,
+      fault: undefined,
+      at: now(),
+    };
+    requests.push(record);
+
+    const raw = await readBody(req);
+    if (raw === undefined) {
+      send(res, record, fail(413, ErrorCode.PAYLOAD_TOO_LARGE, 'Request body is too large (limit is 1MiB)'));
+      return;
+    }
+    let body: unknown;
+    let badJson = false;
+    if (raw.length > 0) {
+      const text = raw.toString('utf8');
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+        badJson = true;
+      }
+    }
+    record.body = maskBody(body);
+
+    const latency = emulator.latencyMs;
+    if (latency > 0) await sleep(latency);
+
+    const fault = takeFault(method, url.pathname);
+    if (fault) {
+      const r = fault.respond;
+      if ('drop' in r) {
+        record.fault = 'drop';
+        if (r.afterHandling && !badJson) route(method, url.pathname, query, body, firstHeader(req.headers.authorization));
+        req.socket.destroy();
+        return;
+      }
+      if ('delayMs' in r) {
+        record.fault = 'delay';
+        await sleep(r.delayMs);
+        if (req.socket.destroyed) return; // the client gave up (timeout)
+      } else {
+        record.fault = 'status';
+        const reply: Reply =
+          r.body !== undefined
+            ? { status: r.status, body: r.body }
+            : { status: r.status, body: { ok: false, error: faultErrorCode(r.status), message: `Emulated fault: status ${r.status}` } };
+        send(res, record, reply, r.headers);
+        return;
+      }
+    }
+    if (badJson) {
+      send(res, record, fail(400, ErrorCode.INVALID_JSON, 'Request body is not valid JSON'));
+      return;
+    }
+    send(res, record, route(method, url.pathname, query, body, firstHeader(req.headers.authorization)));
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: false, error: 'internal_error', message: String(error) }));
+      }
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  const emulator: PortEmulator = {
+    url: `http://${host}:${address.port}`,
+    requests,
+    faults,
+    latencyMs: options.latencyMs ?? 0,
+    entities: store.entities,
+    runs: store.runs,
+    createRun: (input) => store.createRun(input),
+    getRun: (runId) => store.runs.get(runId),
+    logs: (runId) => store.runLogs.get(runId) ?? [],
+    entitiesOfRun: (runId) => store.runEntities.get(runId) ?? [],
+    revokeTokens: () => store.revokeTokens(),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const socket of sockets) socket.destroy();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+  return emulator;
+};
+
+export type {
+  CreateRunInput,
+  EmulatorClient,
+  EmulatorEntity,
+  EmulatorRun,
+  EmulatorRunLog,
+  Fault,
+  PortEmulator,
+  PortEmulatorOptions,
+  RecordedRequest,
+};
+export { DEFAULT_EMULATOR_CLIENT, startPortEmulator };

@@ -1,0 +1,128 @@
+/** Public types of the Port API emulator. */
+
+type EmulatorMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+/** What a scripted fault does to a matching request. */
+type FaultResponse =
+  /** Answer with this status (and Port-style error body unless `body` is given). */
+  | { status: number; headers?: Record<string, string>; body?: unknown }
+  /** Wait, then handle the request normally. */
+  | { delayMs: number }
+  /**
+   * Destroy the socket without answering. With `afterHandling` the request is applied
+   * first (state changes) and only the answer is lost — the case that makes retried
+   * POSTs land twice.
+   */
+  | { drop: true; afterHandling?: boolean };
+
+interface Fault {
+  match?: { method?: EmulatorMethod; path?: string | RegExp };
+  /** How many matching requests this fault applies to (default 1). */
+  times?: number;
+  respond: FaultResponse;
+}
+
+interface RecordedRequest {
+  method: string;
+  /** Path without query. */
+  path: string;
+  query: Record<string, string>;
+  /** Parsed JSON body (clientSecret masked), raw text if not JSON, undefined if empty. */
+  body: unknown;
+  /** Lower-case header names; `authorization` masked as `Bearer ***`. */
+  headers: Record<string, string>;
+  /** Status answered; undefined when the connection was dropped or is still open. */
+  status: number | undefined;
+  /** Which fault, if any, shaped this request. */
+  fault: 'status' | 'delay' | 'drop' | undefined;
+  /** Emulator clock (ms) when the request arrived. */
+  at: number;
+}
+
+interface EmulatorClient {
+  clientId: string;
+  clientSecret: string;
+}
+
+interface EmulatorRun {
+  id: string;
+  status: string;
+  statusLabel: string | null;
+  link: string | string[] | null;
+  summary: string | null;
+  externalRunId: string | null;
+  endedAt: string | null;
+  action: { identifier: string; title: string | null; icon: string | null; deleted: boolean };
+  blueprint: { identifier: string; title: string | null; icon: string | null; deleted: boolean } | null;
+  entity: { identifier: string } | null;
+  properties: Record<string, unknown>;
+  source: string;
+  requiredApproval: boolean;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  updatedBy: string;
+}
+
+interface EmulatorRunLog {
+  id: string;
+  runId: string;
+  message: string;
+  terminationStatus: 'SUCCESS' | 'FAILURE' | null;
+  statusLabel: string | null;
+  createdBy: string;
+  createdAt: string;
+}
+
+interface EmulatorEntity {
+  identifier: string;
+  blueprint: string;
+  title: string | null;
+  icon: string | null;
+  team: unknown;
+  properties: Record<string, unknown>;
+  relations: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  updatedBy: string;
+}
+
+interface CreateRunInput {
+  id?: string;
+  /** Action identifier, or a partial action object. */
+  action: string | { identifier: string; title?: string };
+  status?: string;
+  blueprint?: string;
+  entity?: string;
+  properties?: Record<string, unknown>;
+}
+
+interface PortEmulatorOptions {
+  /** Accepted client credentials. Default: one pair, see DEFAULT_EMULATOR_CLIENT. */
+  clients?: EmulatorClient[];
+  /** Access-token lifetime in seconds (Port: 3 hours). */
+  tokenTtlSeconds?: number;
+  /** Delay added to every request. */
+  latencyMs?: number;
+  /** Create unknown runs on first use (any run route) instead of answering 404. Default false. */
+  autoCreateRuns?: boolean;
+  /** Clock in ms since epoch (token expiry, timestamps). Default Date.now. */
+  now?: () => number;
+  /** Host to bind (default 127.0.0.1) and port (default 0 = any free). */
+  host?: string;
+  port?: number;
+}
+
+export type {
+  CreateRunInput,
+  EmulatorClient,
+  EmulatorEntity,
+  EmulatorMethod,
+  EmulatorRun,
+  EmulatorRunLog,
+  Fault,
+  FaultResponse,
+  PortEmulatorOptions,
+  RecordedRequest,
+};
