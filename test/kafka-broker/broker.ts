@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createAclsAndWait, createKafka, readPrefixAcls, withAdmin } from './clients.js';
 import { runOrThrow } from './exec.js';
 import { ensureKafkaJars } from './kafka-jars.js';
 import { freePorts } from './free-port.js';
@@ -188,6 +189,11 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Kaf
   try {
     await waitForStarted(child, logPath, options.startTimeoutMs ?? 90_000);
     await waitForPort(saslPort);
+    if (authorizer) {
+      const endpoint = { bootstrapServers: '', ca: tls.caPem, internalBootstrapServers: `127.0.0.1:${internalPort}` };
+      const acls = options.users.flatMap((u) => (u.readPrefix === undefined ? [] : readPrefixAcls(u.username, u.readPrefix)));
+      await withAdmin(createKafka(endpoint, 'internal'), (client) => createAclsAndWait(client, acls));
+    }
   } catch (error) {
     const log = await readFile(logPath, 'utf8').catch(() => '(no broker log)');
     await stop();

@@ -1,0 +1,114 @@
+import kafkajs, { type Admin, type AclEntry, type Kafka, type KafkaConfig } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ScramUser } from './broker.js';
+
+// kafkajs is CommonJS and builds module.exports with member expressions and a spread, which
+// Node's CJS named-export detection cannot see: named value imports fail under plain Node ESM
+// (tsx) even though Jest's loader accepts them. The default import is the whole object.
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, logLevel } = kafkajs;
+
+/** What a client needs to reach the test broker; a started KafkaBroker satisfies it. */
+export interface BrokerEndpoint {
+  bootstrapServers: string;
+  ca: string;
+  internalBootstrapServers: string;
+}
+
+/**
+ * A kafkajs client for `user` over SASL_SSL + SCRAM-SHA-512, trusting only the broker's CA,
+ * or for the unauthenticated superuser INTERNAL listener when `user` is 'internal'.
+ * kafkajs logging is off by default: its retry warnings would flood Jest output.
+ */
+export function createKafka(
+  broker: BrokerEndpoint,
+  user: ScramUser | 'internal',
+  overrides: Partial<KafkaConfig> = {},
+): Kafka {
+  const base: Omit<KafkaConfig, 'brokers'> = {
+    clientId: 'kafka-broker-test',
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 5_000,
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2_000 },
+  };
+  if (user === 'internal') {
+    return new kafkajs.Kafka({ ...base, brokers: broker.internalBootstrapServers.split(','), ...overrides });
+  }
+  return new kafkajs.Kafka({
+    ...base,
+    brokers: broker.bootstrapServers.split(','),
+    // Node verifies the IP SAN against 127.0.0.1 (kafkajs passes no servername for IPs).
+    ssl: { ca: [broker.ca] },
+    sasl: { mechanism: 'scram-sha-512', username: user.username, password: user.password },
+    ...overrides,
+  });
+}
+
+/** Runs `fn` with a connected admin client and always disconnects. */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Grants what Port's hosted cluster grants an org user: READ (which implies DESCRIBE) on
+ * topics and consumer groups with the `<ORG_ID>.` prefix, plus DESCRIBE_CONFIGS on the
+ * cluster, which Lambda's Kafka poller requires. The prefix should keep its trailing dot
+ * so that `ORG1.` does not also match `ORG10.` resources.
+ */
+export function readPrefixAcls(principal: string, prefix: string): AclEntry[] {
+  const base = { principal: `User:${principal}`, host: '*', permissionType: AclPermissionTypes.ALLOW };
+  return [
+    { ...base, resourceType: AclResourceTypes.TOPIC, resourceName: prefix, resourcePatternType: ResourcePatternTypes.PREFIXED, operation: AclOperationTypes.READ },
+    { ...base, resourceType: AclResourceTypes.GROUP, resourceName: prefix, resourcePatternType: ResourcePatternTypes.PREFIXED, operation: AclOperationTypes.READ },
+    { ...base, resourceType: AclResourceTypes.CLUSTER, resourceName: 'kafka-cluster', resourcePatternType: ResourcePatternTypes.LITERAL, operation: AclOperationTypes.DESCRIBE_CONFIGS },
+  ];
+}
+
+/**
+ * Creates the ACLs and waits until describeAcls lists them all: ACLs are metadata records
+ * applied asynchronously, so the next request could otherwise still be denied.
+ */
+export async function createAclsAndWait(admin: Admin, acl: AclEntry[], timeoutMs = 10_000): Promise<void> {
+  if (acl.length === 0) return;
+  await admin.createAcls({ acl });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { resources } = await admin.describeAcls({
+      resourceType: AclResourceTypes.ANY,
+      resourcePatternType: ResourcePatternTypes.ANY,
+      operation: AclOperationTypes.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    });
+    const have = new Set(
+      resources.flatMap((r) =>
+        r.acls.map((a) => `${r.resourceType}|${r.resourceName}|${r.resourcePatternType}|${a.principal}|${a.operation}|${a.permissionType}`),
+      ),
+    );
+    const missing = acl.filter(
+      (a) => !have.has(`${a.resourceType}|${a.resourceName}|${a.resourcePatternType}|${a.principal}|${a.operation}|${a.permissionType}`),
+    );
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`ACLs not visible after ${timeoutMs} ms: ${JSON.stringify(missing)}`);
+    await sleep(100);
+  }
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions?: number;
+}
+
+/** Creates topics (replication factor 1: single node) and waits for their leaders. */
+export async function createTopics(broker: BrokerEndpoint, topics: readonly TopicSpec[]): Promise<void> {
+  await withAdmin(createKafka(broker, 'internal'), async (admin) => {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 1, replicationFactor: 1 })),
+    });
+  });
+}
