@@ -1,0 +1,7 @@
+import type { ChangeHandlerDefinition } from './define.js';
+import { vmStorageAlert } from './vm-storage-alert.js';
+
+/** Every change handler; each change event goes to all handlers whose match fits. */
+const changeHandlers: readonly ChangeHandlerDefinition[] = [vmStorageAlert];
+
+export { changeHandlers };

@@ -1,0 +1,86 @@
+import * as z from 'zod';
+import { ConfigError } from './errors.js';
+
+/** How an action run whose identifier has no registered handler is treated. */
+const UnknownActionPolicy = { Skip: 'skip', Fail: 'fail' } as const;
+type UnknownActionPolicy =
+  (typeof UnknownActionPolicy)[keyof typeof UnknownActionPolicy];
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const positiveInt = (max: number) =>
+  z.coerce.number().int().min(1).max(max);
+
+/**
+ * The handler's environment, validated once per container. Names match what
+ * the CDK stack sets (see infra/) and what `npm run invoke` sets locally.
+ */
+const HandlerEnv = z.object({
+  PORT_ORG_ID: z
+    .string()
+    .regex(/^org_[A-Za-z0-9]+$/, 'expected a Port org id such as org_sYG4DOJZNGy8bYnt')
+    .optional(),
+  PORT_REGION: z.enum(['eu', 'us']).default('eu'),
+  PORT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  PORT_CREDENTIALS_SECRET_ARN: z.string().optional(),
+  PARK_QUEUE_URL: z.url().optional(),
+  REPORT_BATCH_ITEM_FAILURES: booleanFlag.default(false),
+  UNKNOWN_ACTION: z.enum(['skip', 'fail']).default('skip'),
+  PARTITION_CONCURRENCY: positiveInt(1000).default(8),
+  /** Do not start a run when less than this is left before the Lambda deadline. */
+  RUN_START_MIN_REMAINING_MS: positiveInt(840_000).default(20_000),
+  /** Report a still-running run as timed out this long before the deadline. */
+  RUN_DEADLINE_MARGIN_MS: positiveInt(840_000).default(5_000),
+});
+
+interface HandlerConfig {
+  orgId?: string;
+  region: 'eu' | 'us';
+  apiUrl?: string;
+  credentialsSecretArn?: string;
+  parkQueueUrl?: string;
+  reportBatchItemFailures: boolean;
+  unknownAction: UnknownActionPolicy;
+  partitionConcurrency: number;
+  runStartMinRemainingMs: number;
+  runDeadlineMarginMs: number;
+}
+
+/**
+ * Reads and validates the handler's configuration. Each bad value produces one
+ * line naming the variable and what was expected (never the value itself, in
+ * case a secret was pasted into the wrong variable).
+ */
+const loadConfig = (env: NodeJS.ProcessEnv = process.env): HandlerConfig => {
+  // Empty strings are how CloudFormation and shells spell "unset".
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== '')
+  );
+  const parsed = HandlerEnv.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`
+    );
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`, {
+      cause: parsed.error,
+    });
+  }
+  const e = parsed.data;
+  return {
+    orgId: e.PORT_ORG_ID,
+    region: e.PORT_REGION,
+    apiUrl: e.PORT_API_URL,
+    credentialsSecretArn: e.PORT_CREDENTIALS_SECRET_ARN,
+    parkQueueUrl: e.PARK_QUEUE_URL,
+    reportBatchItemFailures: e.REPORT_BATCH_ITEM_FAILURES,
+    unknownAction: e.UNKNOWN_ACTION,
+    partitionConcurrency: e.PARTITION_CONCURRENCY,
+    runStartMinRemainingMs: e.RUN_START_MIN_REMAINING_MS,
+    runDeadlineMarginMs: e.RUN_DEADLINE_MARGIN_MS,
+  };
+};
+
+export type { HandlerConfig };
+export { loadConfig, UnknownActionPolicy };

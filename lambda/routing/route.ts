@@ -1,0 +1,117 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { ActionRegistry } from '../actions/registry.js';
+import { OutcomeStatus, type RecordOutcome } from '../batch/outcome.js';
+import type { ChangeHandlerDefinition } from '../changes/define.js';
+import { matchesChange } from '../changes/define.js';
+import type { UnknownActionPolicy } from '../config.js';
+import type { DecodedRecord } from '../kafka/decode.js';
+import { type CustomRunParser, normalizeChange, normalizeRun } from '../messages/normalize.js';
+import type { PortClient } from '../port/client.js';
+import type { Deadline } from '../runs/deadline.js';
+import type { RunExecutor } from '../runs/execute.js';
+import { foreignChange, foreignRun } from './ownership.js';
+import { TopicKind, topicKind } from './topics.js';
+
+interface RouterOptions {
+  actions: ActionRegistry;
+  changeHandlers: readonly ChangeHandlerDefinition[];
+  runs: RunExecutor;
+  port: PortClient;
+  logger: Logger;
+  orgId?: string;
+  unknownAction: UnknownActionPolicy;
+  customRunParser?: CustomRunParser;
+}
+
+/** Per-invocation state shared by all partitions of one batch. */
+interface BatchState {
+  deadline: Deadline;
+  signal: AbortSignal;
+  /** Run ids already handled in this batch: duplicates run once. */
+  seenRuns: Set<string>;
+}
+
+type Routed = Omit<RecordOutcome, 'topic' | 'partition' | 'offset' | 'timestamp'>;
+
+/**
+ * Sends a decoded record where it belongs: by topic to runs or changes, then
+ * runs to the action registered for their identifier and changes to every
+ * matching change handler. Returns the outcome; transient errors are thrown
+ * for the caller to classify.
+ */
+const createRouter = (options: RouterOptions) => {
+  const { logger } = options;
+
+  const routeRun = async (record: DecodedRecord, batch: BatchState): Promise<Routed> => {
+    const foreign = foreignRun(record.value);
+    if (foreign) return { status: OutcomeStatus.Skipped, reason: foreign };
+    const normalized = normalizeRun(record.value, options.customRunParser);
+    if (!normalized.ok) return { status: OutcomeStatus.Invalid, reason: 'schema', detail: normalized.detail };
+    const run = normalized.value;
+    const ids = { runId: run.runId, action: run.action };
+    if (batch.seenRuns.has(run.runId)) return { ...ids, status: OutcomeStatus.Skipped, reason: 'duplicate-in-batch' };
+    batch.seenRuns.add(run.runId);
+
+    const action = options.actions.resolve(run.action, run.blueprint);
+    if (!action && options.unknownAction === 'skip') {
+      logger.warn('No handler registered for this action; run skipped', {
+        ...ids,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+      });
+      return { ...ids, status: OutcomeStatus.Skipped, reason: 'unknown-action' };
+    }
+    const result = await options.runs.execute({ run, action, record, deadline: batch.deadline });
+    const status =
+      result.status === 'SUCCESS'
+        ? OutcomeStatus.Succeeded
+        : result.status === 'FAILURE'
+          ? OutcomeStatus.Failed
+          : OutcomeStatus.Skipped;
+    return { ...ids, status, reason: result.reason };
+  };
+
+  const routeChange = async (record: DecodedRecord, batch: BatchState): Promise<Routed> => {
+    const foreign = foreignChange(record.value);
+    if (foreign) return { status: OutcomeStatus.Skipped, reason: foreign };
+    const normalized = normalizeChange(record.value);
+    if (!normalized.ok) return { status: OutcomeStatus.Invalid, reason: 'schema', detail: normalized.detail };
+    const change = normalized.value;
+    const handlers = options.changeHandlers.filter((h) => matchesChange(h.match, change));
+    if (handlers.length === 0) return { status: OutcomeStatus.Skipped, reason: 'no-change-handler' };
+    const coordinates = { topic: record.topic, partition: record.partition, offset: record.offset };
+    for (const handler of handlers) {
+      await handler.handle(change, {
+        logger: logger.createChild({ persistentKeys: { changeHandler: handler.name, ...coordinates } }),
+        port: options.port,
+        record: coordinates,
+        signal: batch.signal,
+      });
+    }
+    return { status: OutcomeStatus.Succeeded, reason: handlers.map((h) => h.name).join(',') };
+  };
+
+  return async (record: DecodedRecord, batch: BatchState): Promise<Routed> => {
+    if (record.tombstone) return { status: OutcomeStatus.Skipped, reason: 'tombstone' };
+    switch (topicKind(record.topic, options.orgId)) {
+      case TopicKind.Runs:
+        return routeRun(record, batch);
+      case TopicKind.ChangeLog:
+        return routeChange(record, batch);
+      default:
+        return {
+          status: OutcomeStatus.Invalid,
+          reason: 'unknown-topic',
+          detail: options.orgId
+            ? `topic is neither ${options.orgId}.runs nor ${options.orgId}.change.log`
+            : 'topic is neither <ORG_ID>.runs nor <ORG_ID>.change.log',
+        };
+    }
+  };
+};
+
+type Router = ReturnType<typeof createRouter>;
+
+export type { BatchState, Routed, Router, RouterOptions };
+export { createRouter };
