@@ -128,6 +128,7 @@ const toPortError = (
     attempts,
     code,
     reason: stopReason,
+    retryable: stopReason !== 'not retryable',
     cause: new TransportError(message, code),
   });
 };

@@ -75,12 +75,14 @@ class PortUnavailableError extends PortError {
     status?: number | undefined;
     code?: string | undefined;
     reason: string;
+    /** Default true; false for a network failure that another attempt will not fix (e.g. ENOTFOUND). */
+    retryable?: boolean;
     cause?: unknown;
   }) {
     const last = fields.status !== undefined ? `status ${fields.status}` : (fields.code ?? 'network error');
     super(
       `Port API ${fields.method} ${fields.path} unavailable after ${fields.attempts} attempt(s), last: ${last} (${fields.reason})`,
-      true,
+      fields.retryable ?? true,
       { cause: fields.cause },
     );
     this.name = 'PortUnavailableError';

@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createPortClient, type PortClient, type PortClientOptions } from '../../lambda/port/client.js';
@@ -431,5 +432,26 @@ describe('PortClient requests', () => {
 
     expect(replaced.properties).toEqual({ y: 2 });
     expect(apiRequests()[1]?.query).toEqual({ upsert: 'true', merge: 'false' });
+  });
+});
+
+describe('PortClient unresolvable host', () => {
+  it('does not retry a host that does not exist and marks it not retryable', async () => {
+    const host = 'port-emulator.invalid';
+    // Without a DNS server the resolver says EAI_AGAIN (transient, retried); only ENOTFOUND is final.
+    const resolverCode = await lookup(host).then(
+      () => 'resolved',
+      (error: NodeJS.ErrnoException) => error.code,
+    );
+    const client = makeClient({ baseUrl: `http://${host}`, retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 } });
+
+    const error = await catchError(client.getRun('r_1'));
+
+    expect(error).toBeInstanceOf(PortUnavailableError);
+    if (resolverCode === 'ENOTFOUND') {
+      expect(error).toMatchObject({ code: 'ENOTFOUND', attempts: 1, retryable: false });
+    } else {
+      expect(error).toMatchObject({ code: resolverCode, attempts: 3, retryable: true });
+    }
   });
 });
