@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAclsAndWait, createKafka, readPrefixAcls, withAdmin } from './clients.js';
 import { runOrThrow } from './exec.js';
-import { ensureKafkaJars } from './kafka-jars.js';
+import { assertToolsPresent, ensureKafkaJars } from './kafka-jars.js';
 import { freePorts } from './free-port.js';
 import { generateBrokerTls } from './tls.js';
 
@@ -64,6 +64,7 @@ const JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xss1m', '-Dj
  */
 export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<KafkaBroker> {
   const { libDir } = await ensureKafkaJars(options.libDir === undefined ? {} : { libDir: options.libDir });
+  await assertToolsPresent(false); // cached jars skip the check inside ensureKafkaJars
   const started = Date.now();
   const authorizer = options.authorizer ?? true;
   const admin: ScramUser = { username: 'harness-admin', password: randomBytes(12).toString('hex') };
@@ -74,6 +75,23 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Kaf
   }
 
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-test-'));
+  try {
+    return await launch(options, libDir, workDir, admin, allUsers, authorizer, started);
+  } catch (error) {
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function launch(
+  options: KafkaBrokerOptions,
+  libDir: string,
+  workDir: string,
+  admin: ScramUser,
+  allUsers: readonly ScramUser[],
+  authorizer: boolean,
+  started: number,
+): Promise<KafkaBroker> {
   const logPath = join(workDir, 'broker.log');
   const dataDir = join(workDir, 'data');
   await mkdir(dataDir);

@@ -91,10 +91,10 @@ export async function ensureKafkaJars(options: EnsureKafkaJarsOptions = {}): Pro
 }
 
 /** Fails early with an actionable message instead of a bare ENOENT from spawn. */
-async function assertToolsPresent(): Promise<void> {
+export async function assertToolsPresent(needMaven = true): Promise<void> {
   const missing: string[] = [];
   if (!(await commandExists('java', ['-version']))) missing.push('java (JDK 17+)');
-  if (!(await commandExists('mvn', ['-v']))) missing.push('mvn (Apache Maven 3.8+)');
+  if (needMaven && !(await commandExists('mvn', ['-v']))) missing.push('mvn (Apache Maven 3.8+)');
   if (missing.length > 0) {
     throw new Error(
       `The Kafka test broker needs ${missing.join(' and ')} on PATH: Maven downloads the broker jars ` +
