@@ -1,0 +1,39 @@
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DeployConfigError, loadDeployConfig } from './config.js';
+import { registeredIdentifiers } from './filters.js';
+import { PortKafkaStack } from './stack.js';
+
+/*
+ * CDK entry: wiring only. The configuration is validated before any construct
+ * exists; a bad value ends the process with one line per problem.
+ */
+const app = new App();
+
+let config;
+try {
+  config = loadDeployConfig((key) => app.node.tryGetContext(key));
+} catch (error) {
+  if (error instanceof DeployConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}
+
+// The registry is imported only when filtering is on, so a synth without
+// filters does not depend on the action modules loading.
+const actionIdentifiers = config.filterActions
+  ? registeredIdentifiers((await import('../lambda/actions/index.js')).actions)
+  : undefined;
+
+const stack = new PortKafkaStack(app, config.stackName, {
+  config,
+  // No env: the stack is environment-agnostic, so `cdk synth` needs no AWS
+  // credentials; `cdk deploy` uses the account and region of the CLI profile.
+  description: `Port Kafka consumer for ${config.orgId} (${config.topics.runs}${config.topics.changeLog === undefined ? '' : `, ${config.topics.changeLog}`})`,
+  ...(actionIdentifiers === undefined ? {} : { actionIdentifiers }),
+});
+Tags.of(stack).add('port:org', config.orgId);
+
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
