@@ -1,0 +1,71 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { ActionDefinition } from '../../lambda/actions/define.js';
+import { createHandler, type HandlerDependencies } from '../../lambda/app.js';
+import type { BatchReport } from '../../lambda/batch/outcome.js';
+import type { ChangeHandlerDefinition } from '../../lambda/changes/define.js';
+import { type HandlerConfig, loadConfig } from '../../lambda/config.js';
+import { redactSecrets } from '../../lambda/logging/redact.js';
+import { MemoryParker } from '../../lambda/parking/parker.js';
+import { createPortClient } from '../../lambda/port/client.js';
+import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../../tools/port-emulator/index.js';
+import { ORG_ID } from './factories.js';
+
+interface HarnessOptions {
+  actions?: readonly ActionDefinition[];
+  changeHandlers?: readonly ChangeHandlerDefinition[];
+  config?: Partial<HandlerConfig>;
+  emulator?: PortEmulator;
+  /** Fast retries so outage tests stay quick. */
+  retry?: { retries?: number; baseDelayMs?: number; maxDelayMs?: number; budgetMs?: number };
+  runs?: HandlerDependencies['runs'];
+  /** Tests that assert on log lines raise this; the default keeps test output quiet. */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+/**
+ * The real handler, wired like production but pointed at a Port emulator on
+ * 127.0.0.1, with an in-memory parker and a logger at DEBUG.
+ */
+const createHarness = async (options: HarnessOptions = {}) => {
+  const emulator = options.emulator ?? (await startPortEmulator({ autoCreateRuns: false }));
+  const credentials = async () => ({ ...DEFAULT_EMULATOR_CLIENT });
+  const port = createPortClient({
+    baseUrl: emulator.url,
+    credentials,
+    timeoutMs: 2_000,
+    retry: options.retry ?? { retries: 2, baseDelayMs: 5, maxDelayMs: 20, budgetMs: 1_000 },
+  });
+  const config: HandlerConfig = { ...loadConfig({ PORT_ORG_ID: ORG_ID }), ...options.config };
+  const parker = new MemoryParker();
+  const reports: BatchReport[] = [];
+  const logger = new Logger({ serviceName: 'test', logLevel: options.logLevel ?? 'SILENT', jsonReplacerFn: redactSecrets });
+  const { actions } = await import('../../lambda/actions/index.js');
+  const { changeHandlers } = await import('../../lambda/changes/index.js');
+  const handler = createHandler({
+    config,
+    logger,
+    port,
+    credentials,
+    actions: options.actions ?? actions,
+    changeHandlers: options.changeHandlers ?? changeHandlers,
+    parker,
+    functionName: 'port-kafka-lambda-test',
+    onReport: (r) => reports.push(r),
+    ...(options.runs ? { runs: options.runs } : {}),
+  });
+  return {
+    handler,
+    emulator,
+    port,
+    parker,
+    reports,
+    /** The last batch's outcomes. */
+    lastOutcomes: () => reports.at(-1)?.outcomes ?? [],
+    close: () => emulator.close(),
+  };
+};
+
+type Harness = Awaited<ReturnType<typeof createHarness>>;
+
+export type { Harness };
+export { createHarness };
