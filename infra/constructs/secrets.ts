@@ -8,8 +8,6 @@ interface CredentialsSecret {
   readonly secret: ISecret;
   /** True when the stack created it (it must be filled in after deploying). */
   readonly created: boolean;
-  /** For imports by name: the IAM resource CDK grants on (`<arn>-??????`). */
-  readonly wildcardArn?: string;
   /** Customer managed key the secret is encrypted with, if configured. */
   readonly kmsKeyArn?: string;
 }
@@ -48,7 +46,6 @@ function credentialsSecret(scope: Construct, id: string, source: SecretSource, s
       return {
         created: false,
         ...(source.kmsKeyArn === undefined ? {} : { kmsKeyArn: source.kmsKeyArn }),
-        wildcardArn: `${partialArn}-??????`,
         secret: Secret.fromSecretAttributes(scope, id, {
           secretPartialArn: partialArn,
         }),
