@@ -281,10 +281,12 @@ const RawConfig = z.object({
       .default('LATEST')
   ),
   startingPositionTimestamp: int(0, 32_503_680_000, 'a Unix time in seconds').optional(),
+  // At least a minute: the handler stops starting runs 20 s before its
+  // deadline (RUN_START_MIN_REMAINING_MS), so shorter timeouts leave no room.
   functionTimeoutSeconds: int(
-    10,
+    60,
     KAFKA_ESM_MAX_TIMEOUT_SECONDS,
-    `an integer from 10 to ${KAFKA_ESM_MAX_TIMEOUT_SECONDS} seconds (Kafka event sources allow at most 14 minutes)`
+    `an integer from 60 to ${KAFKA_ESM_MAX_TIMEOUT_SECONDS} seconds (Kafka event sources allow at most 14 minutes)`
   ).default(300),
   memorySizeMb: int(128, 10_240, 'an integer from 128 to 10240 MB').default(512),
   logRetentionDays: z
@@ -314,7 +316,7 @@ const RawConfig = z.object({
       })
       .default('skip')
   ),
-  partitionConcurrency: int(1, 100, 'an integer from 1 to 100').default(4),
+  partitionConcurrency: int(1, 1000, 'an integer from 1 to 1000').default(8),
   parkingQueue: bool().default(true),
   filterActions: bool().default(false),
   alarmEmail: z.preprocess(

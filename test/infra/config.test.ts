@@ -25,6 +25,7 @@ describe('deployment configuration: defaults', () => {
       functionTimeoutSeconds: 300,
       logRetentionDays: 30,
       unknownAction: 'skip',
+      partitionConcurrency: 8,
       parkingQueue: true,
       filterActions: false,
       kafkaSecret: { kind: 'create' },
@@ -122,9 +123,10 @@ describe('deployment configuration: one clear line per bad value', () => {
     );
   });
 
-  it('rejects a timeout above the 14-minute Kafka cap', () => {
+  it('rejects a timeout above the 14-minute Kafka cap or too short for the run deadline logic', () => {
+    expect(errorLines({ functionTimeoutSeconds: 30 })[0]).toMatch(/^functionTimeoutSeconds: 30 is out of range/);
     expect(errorLines({ functionTimeoutSeconds: 900 })).toEqual([
-      'functionTimeoutSeconds: 900 is out of range; expected an integer from 10 to 840 seconds (Kafka event sources allow at most 14 minutes)',
+      'functionTimeoutSeconds: 900 is out of range; expected an integer from 60 to 840 seconds (Kafka event sources allow at most 14 minutes)',
     ]);
   });
 
