@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { coordinatesOf, decodeRecord, RecordDecodeError } from '../kafka/decode.js';
+import { coordinatesOf, decodeRecord, type RecordCoordinates, RecordDecodeError } from '../kafka/decode.js';
 import { type KafkaEvent } from '../kafka/event.js';
 import { forEachPartition, partitionsOf } from '../kafka/partitions.js';
 import type { Parker } from '../parking/parker.js';
@@ -16,6 +16,9 @@ interface BatchProcessorOptions {
   startMinRemainingMs: number;
   now?: () => number;
 }
+
+// Powertools reserves `timestamp`, so log lines carry the coordinates without it.
+const at = (c: RecordCoordinates) => ({ topic: c.topic, partition: c.partition, offset: c.offset });
 
 const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
@@ -72,30 +75,30 @@ const createBatchProcessor = (options: BatchProcessorOptions) => {
         ...(record.timestamp !== undefined ? { timestamp: record.timestamp } : {}),
       };
       if (record.removedKeys > 0) {
-        logger.warn('Removed prototype-polluting keys from a record', { ...coordinates, removedKeys: record.removedKeys });
+        logger.warn('Removed prototype-polluting keys from a record', { ...at(coordinates), removedKeys: record.removedKeys });
       }
       const routed = await options.route(record, batch);
       const outcome: RecordOutcome = { ...coordinates, ...routed };
       if (outcome.status === OutcomeStatus.Invalid) {
         logger.warn('Record does not fit any known message; parked', {
-          ...coordinates,
+          ...at(coordinates),
           reason: outcome.reason,
           detail: outcome.detail,
         });
         return park(raw, outcome);
       }
-      if (outcome.status === OutcomeStatus.Skipped) logger.debug('Record skipped', { ...coordinates, reason: outcome.reason, runId: outcome.runId });
+      if (outcome.status === OutcomeStatus.Skipped) logger.debug('Record skipped', { ...at(coordinates), reason: outcome.reason, runId: outcome.runId });
       return outcome;
     } catch (error) {
       if (error instanceof RecordDecodeError) {
-        logger.warn('Record could not be decoded; parked', { ...coordinates, reason: error.reason });
+        logger.warn('Record could not be decoded; parked', { ...at(coordinates), reason: error.reason });
         return park(raw, { ...coordinates, status: OutcomeStatus.Invalid, reason: error.reason, detail: error.message });
       }
       if (isRetryable(error)) {
-        logger.warn('Transient failure; record left for a retry', { ...coordinates, error: errorText(error) });
+        logger.warn('Transient failure; record left for a retry', { ...at(coordinates), error: errorText(error) });
         return { ...coordinates, status: OutcomeStatus.Retry, reason: 'transient', detail: errorText(error) };
       }
-      logger.error('Handler failed on a record; parked', { ...coordinates, error: errorText(error) });
+      logger.error('Handler failed on a record; parked', { ...at(coordinates), error: errorText(error) });
       return park(raw, { ...coordinates, status: OutcomeStatus.Failed, reason: 'handler-error', detail: errorText(error) });
     }
   };
