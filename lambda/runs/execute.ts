@@ -64,6 +64,9 @@ interface RunExecutorOptions {
 
 const MAX_SUMMARY = 1000;
 
+/** Node fires a setTimeout with a longer delay after 1 ms; NO_DEADLINE's budget is far longer. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const clip = (text: string, max = MAX_SUMMARY): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 const asLinks = (link: ActionResult['link']): string[] =>
@@ -228,7 +231,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
 
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<{ kind: 'timeout' }>((resolve) => {
-        timer = setTimeout(() => resolve({ kind: 'timeout' }), budgetMs);
+        timer = setTimeout(() => resolve({ kind: 'timeout' }), Math.min(budgetMs, MAX_TIMER_MS));
       });
       const outcome = await Promise.race([
         action
