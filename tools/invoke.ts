@@ -1,0 +1,7 @@
+/**
+ * `npm run invoke -- <file or folder>...`: runs the real Middy-wrapped handler
+ * in-process on Lambda Kafka events or bare Port messages. See tools/README.md.
+ */
+import { invoke } from './invoke/run.js';
+
+process.exitCode = await invoke(process.argv.slice(2));

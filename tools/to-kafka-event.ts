@@ -1,0 +1,18 @@
+/**
+ * `npm run to-kafka-event -- <port-message.json>... [--topic t] [--org id] [--partition n] [--offset n] [--out file]`:
+ * wraps Port messages in one Lambda Kafka event (for `sam local invoke -e`,
+ * the Lambda console's test events, or `npm run invoke`). See tools/README.md.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { convert } from './invoke/convert.js';
+
+const { exitCode, output, problems, outFile } = await convert(process.argv.slice(2), { env: process.env, cwd: process.cwd() });
+for (const line of problems) process.stderr.write(`to-kafka-event: ${line}\n`);
+if (output !== undefined) {
+  if (outFile) {
+    await writeFile(path.resolve(process.cwd(), outFile), output);
+    process.stderr.write(`Wrote ${outFile}\n`);
+  } else process.stdout.write(output);
+}
+process.exitCode = exitCode;
