@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { ActionDefinition } from './actions/define.js';
@@ -12,6 +11,7 @@ import { PortKafkaError } from './errors.js';
 import { type KafkaBatchResponse, KafkaEvent } from './kafka/event.js';
 import type { CustomRunParser } from './messages/normalize.js';
 import { describeIssues } from './messages/normalize.js';
+import { lambdaContextLogging } from './middleware/lambda-context.js';
 import { logErrors } from './middleware/log-errors.js';
 import type { Parker } from './parking/parker.js';
 import type { PortClient } from './port/client.js';
@@ -43,6 +43,29 @@ class BatchRetryError extends PortKafkaError {
     this.report = report;
   }
 }
+
+const KAFKA_SOURCES = new Set(['SelfManagedKafka', 'aws:SelfManagedKafka', 'aws:kafka']);
+
+/**
+ * Checks the event by hand on the hot path (an object of arrays under a known
+ * eventSource) and only runs the schema to explain what is wrong.
+ */
+const readKafkaEvent = (event: unknown): KafkaEvent => {
+  const e = event as Partial<KafkaEvent> | null;
+  if (
+    typeof e === 'object' &&
+    e !== null &&
+    KAFKA_SOURCES.has(e.eventSource as string) &&
+    typeof e.records === 'object' &&
+    e.records !== null &&
+    Object.values(e.records).every(Array.isArray)
+  ) {
+    return e as KafkaEvent;
+  }
+  const parsed = KafkaEvent.safeParse(event);
+  if (parsed.success) return parsed.data;
+  throw new InvalidEventError(`Not a Lambda Kafka event: ${describeIssues(parsed.error)}`);
+};
 
 interface HandlerDependencies {
   config: HandlerConfig;
@@ -101,13 +124,10 @@ const createHandler = (deps: HandlerDependencies) => {
   });
 
   const handle = async (event: unknown, context: Context): Promise<KafkaBatchResponse> => {
-    const parsed = KafkaEvent.safeParse(event);
-    if (!parsed.success) {
-      throw new InvalidEventError(`Not a Lambda Kafka event: ${describeIssues(parsed.error)}`);
-    }
+    const kafkaEvent = readKafkaEvent(event);
     const deadline = deadlineOf(context);
     const controller = new AbortController();
-    const report = await processBatch(parsed.data, {
+    const report = await processBatch(kafkaEvent, {
       deadline,
       signal: controller.signal,
       seenRuns: new Set(),
@@ -130,7 +150,7 @@ const createHandler = (deps: HandlerDependencies) => {
   };
 
   return middy<unknown, KafkaBatchResponse>({ timeoutEarlyInMillis: 0 })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(lambdaContextLogging(logger))
     .use(logErrors(logger))
     .handler(handle);
 };

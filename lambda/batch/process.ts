@@ -1,5 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { coordinatesOf, decodeRecord, type RecordCoordinates, RecordDecodeError } from '../kafka/decode.js';
+import {
+  coordinatesOf,
+  type DecodedRecord,
+  decodeRecord,
+  type RecordCoordinates,
+  RecordDecodeError,
+} from '../kafka/decode.js';
 import { type KafkaEvent } from '../kafka/event.js';
 import { forEachPartition, partitionsOf } from '../kafka/partitions.js';
 import type { Parker } from '../parking/parker.js';
@@ -62,23 +68,26 @@ const createBatchProcessor = (options: BatchProcessorOptions) => {
   };
 
   const processRecord = async (raw: unknown, batch: BatchState): Promise<RecordOutcome> => {
-    let coordinates = coordinatesOf(raw);
+    if (batch.deadline.remainingMs() < options.startMinRemainingMs) {
+      return { ...coordinatesOf(raw), status: OutcomeStatus.Retry, reason: 'deadline' };
+    }
+    let record: DecodedRecord;
     try {
-      if (batch.deadline.remainingMs() < options.startMinRemainingMs) {
-        return { ...coordinates, status: OutcomeStatus.Retry, reason: 'deadline' };
-      }
-      const record = decodeRecord(raw);
-      coordinates = {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        ...(record.timestamp !== undefined ? { timestamp: record.timestamp } : {}),
-      };
-      if (record.removedKeys > 0) {
-        logger.warn('Removed prototype-polluting keys from a record', { ...at(coordinates), removedKeys: record.removedKeys });
-      }
-      const routed = await options.route(record, batch);
-      const outcome: RecordOutcome = { ...coordinates, ...routed };
+      record = decodeRecord(raw);
+    } catch (error) {
+      const coordinates = coordinatesOf(raw);
+      const reason = error instanceof RecordDecodeError ? error.reason : 'decode-error';
+      logger.warn('Record could not be decoded; parked', { ...at(coordinates), reason });
+      return park(raw, { ...coordinates, status: OutcomeStatus.Invalid, reason, detail: errorText(error) });
+    }
+    const coordinates: RecordCoordinates = { topic: record.topic, partition: record.partition, offset: record.offset };
+    if (record.timestamp !== undefined) coordinates.timestamp = record.timestamp;
+    if (record.removedKeys > 0) {
+      logger.warn('Removed prototype-polluting keys from a record', { ...at(coordinates), removedKeys: record.removedKeys });
+    }
+    try {
+      // The router returns a fresh object: completing it in place saves a copy per record.
+      const outcome = Object.assign(await options.route(record, batch), coordinates) as RecordOutcome;
       if (outcome.status === OutcomeStatus.Invalid) {
         logger.warn('Record does not fit any known message; parked', {
           ...at(coordinates),
@@ -87,13 +96,11 @@ const createBatchProcessor = (options: BatchProcessorOptions) => {
         });
         return park(raw, outcome);
       }
-      if (outcome.status === OutcomeStatus.Skipped) logger.debug('Record skipped', { ...at(coordinates), reason: outcome.reason, runId: outcome.runId });
+      if (outcome.status === OutcomeStatus.Skipped) {
+        logger.debug('Record skipped', { ...at(coordinates), reason: outcome.reason, runId: outcome.runId });
+      }
       return outcome;
     } catch (error) {
-      if (error instanceof RecordDecodeError) {
-        logger.warn('Record could not be decoded; parked', { ...at(coordinates), reason: error.reason });
-        return park(raw, { ...coordinates, status: OutcomeStatus.Invalid, reason: error.reason, detail: error.message });
-      }
       if (isRetryable(error)) {
         logger.warn('Transient failure; record left for a retry', { ...at(coordinates), error: errorText(error) });
         return { ...coordinates, status: OutcomeStatus.Retry, reason: 'transient', detail: errorText(error) };

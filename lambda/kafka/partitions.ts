@@ -1,5 +1,3 @@
-import { coordinatesOf } from './decode.js';
-
 /** The records of one topic-partition, in offset order. */
 interface PartitionBatch {
   /** Lambda's `"<topic>-<partition>"` key, also used for partial batch responses. */
@@ -13,23 +11,31 @@ interface PartitionBatch {
  * partition under several keys, so the grouping is rebuilt from each record's
  * own topic and partition and then sorted by offset.
  */
+const offsetOf = (record: unknown): number =>
+  Number((record as { offset?: unknown } | null)?.offset ?? Number.NaN);
+
 const partitionsOf = (records: Record<string, unknown[]>): PartitionBatch[] => {
-  const groups = new Map<string, { offset: number; record: unknown }[]>();
+  const groups = new Map<string, unknown[]>();
   for (const list of Object.values(records)) {
     for (const record of list) {
-      const c = coordinatesOf(record);
-      const key = `${c.topic}-${c.partition}`;
+      const r = record as { topic?: unknown; partition?: unknown } | null;
+      const key = `${typeof r?.topic === 'string' ? r.topic : 'unknown'}-${Number(r?.partition ?? -1)}`;
       let group = groups.get(key);
       if (!group) groups.set(key, (group = []));
-      group.push({ offset: c.offset, record });
+      group.push(record);
     }
   }
-  return [...groups].map(([key, group]) => ({
-    key,
-    // Stable sort: records Lambda sent in order stay in order even if an
-    // offset is unreadable (NaN compares as equal).
-    records: group.sort((a, b) => a.offset - b.offset || 0).map((g) => g.record),
-  }));
+  const batches: PartitionBatch[] = [];
+  for (const [key, group] of groups) {
+    // Lambda delivers each partition in offset order, so sorting is usually a
+    // no-op; check first. The sort is stable, and an unreadable offset (NaN)
+    // compares as equal, so it stays where Lambda put it.
+    let sorted = true;
+    for (let i = 1; i < group.length && sorted; i++) sorted = !(offsetOf(group[i - 1]) > offsetOf(group[i]));
+    if (!sorted) group.sort((a, b) => offsetOf(a) - offsetOf(b) || 0);
+    batches.push({ key, records: group });
+  }
+  return batches;
 };
 
 /**

@@ -12,25 +12,27 @@ import { OptionalEntity, Trigger } from './common.js';
  * - recommended: this project's template for v2 actions and automations (see
  *   README and `recommendedPayloadTemplate`), marked by its `schema` field.
  */
-const InvocationMethod = z.looseObject({
+const InvocationMethod = z.object({
   type: z.string().optional(),
   agent: z.boolean().optional(),
 });
 
-const PortRunMessage = z.looseObject({
+// Strict-enough but not loose: unknown keys are dropped rather than copied (the
+// v1 payload.action carries the whole action definition, which nothing reads).
+const PortRunMessage = z.object({
   action: z.string().min(1),
   resourceType: z.literal('run'),
   status: z.string().optional(),
   trigger: Trigger,
-  context: z.looseObject({
+  context: z.object({
     entity: z.string().nullish(),
     blueprint: z.string().nullish(),
     runId: z.string().min(1),
   }),
-  payload: z.looseObject({
+  payload: z.object({
     entity: OptionalEntity,
     action: z
-      .looseObject({
+      .object({
         identifier: z.string().optional(),
         blueprint: z.string().optional(),
         trigger: z.string().optional(),
@@ -45,7 +47,7 @@ type PortRunMessage = z.infer<typeof PortRunMessage>;
 
 const RECOMMENDED_SCHEMA = 'port-kafka-lambda/run@1';
 
-const RecommendedRunMessage = z.looseObject({
+const RecommendedRunMessage = z.object({
   schema: z.literal(RECOMMENDED_SCHEMA),
   runId: z.string().min(1),
   action: z.string().min(1),
