@@ -41,7 +41,7 @@ const asLinks = (link: string | readonly string[] | null | undefined): string[] 
 
 const nonEmpty = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v : undefined);
 
-const emulatorTarget = async (): Promise<Target> => {
+const emulatorTarget = async (why: string): Promise<Target> => {
   // autoCreateRuns covers runs the preflight cannot see (custom payload parsers).
   const emu: PortEmulator = await startPortEmulator({ autoCreateRuns: true });
   const credentials = async (): Promise<PortCredentials> => ({ ...DEFAULT_EMULATOR_CLIENT });
@@ -50,7 +50,7 @@ const emulatorTarget = async (): Promise<Target> => {
   return {
     kind: 'emulator',
     url: emu.url,
-    announcement: `Using the embedded Port API emulator at ${emu.url} (no ${CredentialsEnv.CLIENT_ID}/${CredentialsEnv.CLIENT_SECRET} in the environment); the runs in your files are created in it first.`,
+    announcement: `Using the embedded Port API emulator at ${emu.url} (${why}); the runs in your files are created in it first.`,
     port: recorder.client,
     credentials,
     async prepare(plan) {
@@ -151,7 +151,7 @@ const portTarget = (config: HandlerConfig, credentials: PortCredentials, env: No
 const chooseTarget = async (config: HandlerConfig, env: NodeJS.ProcessEnv, forceEmulator: boolean): Promise<Target> => {
   const clientId = nonEmpty(env[CredentialsEnv.CLIENT_ID]);
   const clientSecret = nonEmpty(env[CredentialsEnv.CLIENT_SECRET]);
-  if (forceEmulator) return emulatorTarget();
+  if (forceEmulator) return emulatorTarget('asked for');
   if (clientId !== undefined && clientSecret !== undefined) return portTarget(config, { clientId, clientSecret }, env);
   if (clientId !== undefined || clientSecret !== undefined) {
     const missing = clientId === undefined ? CredentialsEnv.CLIENT_ID : CredentialsEnv.CLIENT_SECRET;
@@ -159,7 +159,7 @@ const chooseTarget = async (config: HandlerConfig, env: NodeJS.ProcessEnv, force
       `${missing} is not set: set both ${CredentialsEnv.CLIENT_ID} and ${CredentialsEnv.CLIENT_SECRET} to use the Port API, or neither for the embedded emulator`
     );
   }
-  return emulatorTarget();
+  return emulatorTarget(`no ${CredentialsEnv.CLIENT_ID}/${CredentialsEnv.CLIENT_SECRET} in the environment`);
 };
 
 export type { RunView, Target };
