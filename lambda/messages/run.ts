@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { OptionalEntity, Trigger } from './common.js';
+import { JsonObject, OptionalEntity, Trigger } from './common.js';
 
 /**
  * Runs topic (`<ORG_ID>.runs`) messages. Three shapes are understood:
@@ -39,7 +39,7 @@ const PortRunMessage = z.object({
         invocationMethod: InvocationMethod.optional(),
       })
       .default({}),
-    properties: z.record(z.string(), z.unknown()).nullish(),
+    properties: JsonObject.nullish(),
     censoredProperties: z.array(z.string()).nullish(),
   }),
 });
@@ -53,7 +53,7 @@ const RecommendedRunMessage = z.object({
   action: z.string().min(1),
   blueprint: z.string().nullish(),
   entity: OptionalEntity,
-  inputs: z.record(z.string(), z.unknown()).nullish(),
+  inputs: JsonObject.nullish(),
   encryptedInputs: z.array(z.string()).nullish(),
   trigger: Trigger,
   /** The automation's triggering event (diff before/after), when sent. */

@@ -159,7 +159,10 @@ async function launch(
   await writeFile(log4jPath, LOG4J2_PROPERTIES);
 
   const classpath = join(libDir, '*');
-  const clusterId = randomBytes(16).toString('base64url'); // a Kafka Uuid: 22 chars, unpadded
+  // A Kafka Uuid: 22 unpadded base64url chars. One that starts with "-" is read
+  // by StorageTool's argument parser as an option (1 start in 64 failed), so draw again.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   await runOrThrow('java', [
     ...JVM_FLAGS,
     '-Xmx256m',
