@@ -7,7 +7,10 @@ const parseCommandLine = <T extends NonNullable<ParseArgsConfig['options']>>(arg
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new InputError(error instanceof Error ? error.message.split('\n')[0] ?? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    // Node's text for an unknown flag is a paragraph about positionals; the flag is what matters.
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new InputError(unknown ? `unknown option ${unknown[1]} (see --help)` : (message.split('\n')[0] ?? message));
   }
 };
 
