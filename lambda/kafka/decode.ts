@@ -97,11 +97,13 @@ const decodeHeaders = (headers: KafkaRecord['headers']): Record<string, string[]
 /** Reads coordinates off an unvalidated record, for logging a record that fails validation. */
 const coordinatesOf = (record: unknown): RecordCoordinates => {
   const r = (typeof record === 'object' && record !== null ? record : {}) as Record<string, unknown>;
-  return {
+  const coordinates: RecordCoordinates = {
     topic: typeof r.topic === 'string' ? r.topic : 'unknown',
     partition: Number(r.partition ?? -1),
     offset: Number(r.offset ?? -1),
   };
+  if (typeof r.timestamp === 'number') coordinates.timestamp = r.timestamp;
+  return coordinates;
 };
 
 /**

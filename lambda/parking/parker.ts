@@ -1,7 +1,8 @@
 /**
- * Where the handler "parks" records it could not process (malformed, unknown
- * action in fail mode, handler crashes it could not report), so that nothing
- * is lost even though the batch goes on and Kafka commits the offset.
+ * Where the handler "parks" records it could not process (not base64, UTF-8
+ * or JSON; no schema fits; a change handler threw), so that nothing is lost
+ * even though the batch goes on and Kafka commits the offset. Action runs are
+ * not parked: their failures are reported to Port as the run's FAILURE.
  */
 interface ParkedRecord {
   /** Kafka coordinates of the record. */

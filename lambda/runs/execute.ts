@@ -79,6 +79,17 @@ const scrub = (text: string, secrets: ReadonlySet<string>): string => {
   return out;
 };
 
+/** Masks decrypted secrets in every free-text field of a run patch. */
+const scrubPatch = <P extends RunPatch>(patch: P, secrets: ReadonlySet<string>): P => {
+  if (secrets.size === 0) return patch;
+  const out = { ...patch };
+  if (out.summary !== undefined) out.summary = scrub(out.summary, secrets);
+  if (out.statusLabel !== undefined) out.statusLabel = scrub(out.statusLabel, secrets);
+  if (out.externalRunId !== undefined) out.externalRunId = scrub(out.externalRunId, secrets);
+  if (out.link !== undefined) out.link = typeof out.link === 'string' ? scrub(out.link, secrets) : out.link.map((l) => scrub(l, secrets));
+  return out;
+};
+
 const isNotFound = (error: unknown): boolean => error instanceof PortApiError && error.status === 404;
 
 /**
@@ -194,7 +205,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
       };
       const patch = async (body: RunPatch) => {
         open();
-        await options.port.updateRun(run.runId, body);
+        await options.port.updateRun(run.runId, scrubPatch(body, secrets));
       };
       const context: RunContext = {
         runId: run.runId,
@@ -283,13 +294,16 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
       await deliver(
         {
           runId: run.runId,
-          patch: {
-            status: 'SUCCESS',
-            summary: clip(scrub(result.summary ?? `${action.identifier} succeeded in ${seconds} s`, secrets)),
-            ...(allLinks.length ? { link: allLinks } : {}),
-            ...(result.statusLabel ? { statusLabel: result.statusLabel } : {}),
-            ...(result.externalRunId ? { externalRunId: result.externalRunId } : {}),
-          },
+          patch: scrubPatch(
+            {
+              status: 'SUCCESS',
+              summary: clip(result.summary ?? `${action.identifier} succeeded in ${seconds} s`),
+              ...(allLinks.length ? { link: allLinks } : {}),
+              ...(result.statusLabel ? { statusLabel: result.statusLabel } : {}),
+              ...(result.externalRunId ? { externalRunId: result.externalRunId } : {}),
+            },
+            secrets
+          ),
         },
         logger
       );

@@ -207,7 +207,9 @@ describe('run lifecycle outcomes', () => {
     const secretive = countingAction('uses_secret', async (_input, ctx) => {
       decrypted = await ctx.decrypt('db_password');
       await ctx.log(`Connecting with ${decrypted}`);
-      return { summary: `Rotated ${decrypted} successfully` };
+      await ctx.setStatusLabel(`Using ${decrypted}`);
+      await ctx.addLink(`https://db.example.com/?pw=${decrypted}`);
+      return { summary: `Rotated ${decrypted} successfully`, externalRunId: `job-${decrypted}`, statusLabel: `Done ${decrypted}` };
     });
     const leaky = countingAction('leaks_secret', async (_input, ctx) => {
       const value = await ctx.decrypt('api_key');
@@ -229,7 +231,13 @@ describe('run lifecycle outcomes', () => {
 
     // Assess
     expect(decrypted).toBe(secret);
-    expect(h.emulator.getRun(a.runId)).toMatchObject({ status: 'SUCCESS', summary: 'Rotated [REDACTED] successfully' });
+    expect(h.emulator.getRun(a.runId)).toMatchObject({
+      status: 'SUCCESS',
+      summary: 'Rotated [REDACTED] successfully',
+      statusLabel: 'Done [REDACTED]',
+      externalRunId: 'job-[REDACTED]',
+      link: ['https://db.example.com/?pw=[REDACTED]'],
+    });
     expect(h.emulator.logs(a.runId).map((l) => l.message)).toContain('Connecting with [REDACTED]');
     expect(h.emulator.getRun(b.runId)).toMatchObject({ status: 'FAILURE', summary: 'leaks_secret failed: login rejected for key [REDACTED]' });
     expect(logs.text()).toContain('Action handler failed');
