@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ActionDefinition } from '../../lambda/actions/define.js';
+import { createActionRegistry } from '../../lambda/actions/registry.js';
 import { InputError } from '../invoke/errors.js';
 import { type ActionNames, actionNames } from './names.js';
 import { registerAction } from './register.js';
@@ -47,6 +50,23 @@ const declaredIn = async (actionsDir: string, identifier: string): Promise<strin
 };
 
 /**
+ * The registered action that would already receive runs of this identifier,
+ * aliases included (`vm_create_vm` reaches `create_vm` on blueprint `vm`).
+ * Loads the root's own actions list; when it does not load, the file checks
+ * above are all there is.
+ */
+const handledBy = async (indexFile: string, identifier: string): Promise<string | undefined> => {
+  let loaded: { actions?: readonly ActionDefinition[] };
+  try {
+    loaded = (await import(pathToFileURL(indexFile).href)) as { actions?: readonly ActionDefinition[] };
+  } catch {
+    return undefined;
+  }
+  // The registry keys every identifier, alias and `<blueprint>_<identifier>` form.
+  return createActionRegistry(loaded.actions ?? []).resolve(identifier, null)?.identifier;
+};
+
+/**
  * Creates the action's handler, test and sample event and registers the
  * action. Everything is checked and composed first: when anything is wrong
  * (bad identifier, a file exists, the action is already declared, index.ts
@@ -67,6 +87,8 @@ const scaffoldAction = async (identifier: string, options: ScaffoldOptions): Pro
   }
   const declared = await declaredIn(abs('lambda/actions'), identifier);
   if (declared) throw new InputError(`an action "${identifier}" is already declared in lambda/actions/${declared}`);
+  const existing = await handledBy(abs(rel.index), identifier);
+  if (existing) throw new InputError(`runs of "${identifier}" already go to the registered action "${existing}"`);
 
   const index = registerAction(await readFile(abs(rel.index), 'utf8'), n);
   const at = (options.now?.() ?? new Date()).toISOString();
