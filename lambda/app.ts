@@ -112,6 +112,7 @@ const createHandler = (deps: HandlerDependencies) => {
     port: deps.port,
     logger,
     unknownAction: config.unknownAction,
+    deadlineMarginMs: config.runDeadlineMarginMs,
     ...(config.orgId ? { orgId: config.orgId } : {}),
     ...(deps.customRunParser ? { customRunParser: deps.customRunParser } : {}),
   });
@@ -126,10 +127,8 @@ const createHandler = (deps: HandlerDependencies) => {
   const handle = async (event: unknown, context: Context): Promise<KafkaBatchResponse> => {
     const kafkaEvent = readKafkaEvent(event);
     const deadline = deadlineOf(context);
-    const controller = new AbortController();
     const report = await processBatch(kafkaEvent, {
       deadline,
-      signal: controller.signal,
       seenRuns: new Set(),
     });
     deps.onReport?.(report);

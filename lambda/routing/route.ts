@@ -21,12 +21,16 @@ interface RouterOptions {
   orgId?: string;
   unknownAction: UnknownActionPolicy;
   customRunParser?: CustomRunParser;
+  /** Change handlers' signal aborts this long before the Lambda deadline. */
+  deadlineMarginMs: number;
 }
+
+/** setTimeout and AbortSignal.timeout take at most 2^31-1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Per-invocation state shared by all partitions of one batch. */
 interface BatchState {
   deadline: Deadline;
-  signal: AbortSignal;
   /** Run ids already handled in this batch: duplicates run once. */
   seenRuns: Set<string>;
 }
@@ -81,20 +85,33 @@ const createRouter = (options: RouterOptions) => {
     const handlers = options.changeHandlers.filter((h) => matchesChange(h.match, change));
     if (handlers.length === 0) return { status: OutcomeStatus.Skipped, reason: 'no-change-handler' };
     const coordinates = { topic: record.topic, partition: record.partition, offset: record.offset };
+    let signal: AbortSignal | undefined;
     for (const handler of handlers) {
       await handler.handle(change, {
         logger: logger.createChild({ persistentKeys: { changeHandler: handler.name, ...coordinates } }),
         port: options.port,
         record: coordinates,
-        signal: batch.signal,
+        // Built on first use: a timer per change is wasted on handlers that never look.
+        get signal() {
+          const left = batch.deadline.remainingMs() - options.deadlineMarginMs;
+          signal ??= AbortSignal.timeout(Math.min(Math.max(0, left), MAX_TIMER_MS));
+          return signal;
+        },
       });
     }
     return { status: OutcomeStatus.Succeeded, reason: handlers.map((h) => h.name).join(',') };
   };
 
+  // A batch holds a handful of topics: classify each name once.
+  const kinds = new Map<string, ReturnType<typeof topicKind>>();
+  const kindOf = (topic: string) => {
+    if (!kinds.has(topic)) kinds.set(topic, topicKind(topic, options.orgId));
+    return kinds.get(topic);
+  };
+
   return async (record: DecodedRecord, batch: BatchState): Promise<Routed> => {
     if (record.tombstone) return { status: OutcomeStatus.Skipped, reason: 'tombstone' };
-    switch (topicKind(record.topic, options.orgId)) {
+    switch (kindOf(record.topic)) {
       case TopicKind.Runs:
         return routeRun(record, batch);
       case TopicKind.ChangeLog:

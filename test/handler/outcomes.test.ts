@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { defineAction } from '../../lambda/actions/define.js';
 import { InvalidEventError } from '../../lambda/app.js';
+import { defineChangeHandler } from '../../lambda/changes/define.js';
 import {
   CHANGES_TOPIC,
   kafkaEvent,
@@ -189,6 +190,27 @@ describe('handler outcomes', () => {
     );
     expect(calls).toEqual(['r_dup1']);
     expect(h.lastOutcomes().map((o) => o.reason).sort()).toEqual(['duplicate-in-batch', 'succeeded']);
+  });
+
+  it('aborts a change handler’s signal before the Lambda deadline', async () => {
+    // Prepare
+    let abortedAfterMs: number | undefined;
+    const waiter = defineChangeHandler({
+      name: 'waits-for-deadline',
+      match: {},
+      async handle(_change, ctx) {
+        const start = Date.now();
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        abortedAfterMs = Date.now() - start;
+      },
+    });
+    h = await createHarness({ changeHandlers: [waiter], config: { runDeadlineMarginMs: 200, runStartMinRemainingMs: 10 } });
+    // Act
+    await h.handler(kafkaEvent([kafkaRecord({ topic: CHANGES_TOPIC, value: loadEvent('change-vm-update.json') })]), lambdaContext(500));
+    // Assess: aborted at ~300 ms, i.e. the margin before a 500 ms deadline.
+    expect(abortedAfterMs).toBeGreaterThanOrEqual(250);
+    expect(abortedAfterMs).toBeLessThan(450);
+    expect(h.lastOutcomes()[0]).toMatchObject({ status: 'succeeded' });
   });
 
   it('cannot be used to pollute prototypes through a message', async () => {
