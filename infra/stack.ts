@@ -49,7 +49,7 @@ class PortKafkaStack extends Stack {
     if (config.orgId === PLACEHOLDER_ORG_ID) {
       Annotations.of(this).addWarningV2(
         'port-kafka:placeholderOrgId',
-        `orgId is the placeholder ${PLACEHOLDER_ORG_ID}; set your Port organization id before deploying (infra/README.md).`
+        `orgId is the placeholder ${PLACEHOLDER_ORG_ID}; set your Port organization id before deploying (README, "Deploying to AWS").`
       );
     }
 
