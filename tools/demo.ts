@@ -19,6 +19,5 @@ const FOOTER = `Next steps:
   npm run invoke -- events/my-action.json  run it (add --json for a machine-readable summary)
   PORT_CLIENT_ID=… PORT_CLIENT_SECRET=… PORT_REGION=eu npm run invoke -- <file>   use the real Port API`;
 
-const io = processIo();
 // The demo always uses the emulator: it must show the same thing on every machine.
-process.exitCode = await invoke([EVENTS, ...process.argv.slice(2)], { ...io }, { banner: BANNER, footer: FOOTER, forceEmulator: true });
+process.exitCode = await invoke([EVENTS, ...process.argv.slice(2)], processIo(), { banner: BANNER, footer: FOOTER, forceEmulator: true });

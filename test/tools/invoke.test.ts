@@ -196,7 +196,7 @@ describe('invoke', () => {
       const before = emu.requests.length;
       const { code, stdout } = await runTool('invoke', ['events/change-entity-create.json', '--emulator'], { env });
       expect(code).toBe(0);
-      expect(linesOf(stdout)[0]).toMatch(/^Using the embedded Port API emulator at .* \(asked for\)/);
+      expect(linesOf(stdout)[0]).toMatch(/^Using the embedded Port API emulator at .* \(--emulator\)/);
       expect(emu.requests.length).toBe(before);
     });
   });

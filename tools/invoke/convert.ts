@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { isObject } from '../../lambda/messages/normalize.js';
 import { parseCommandLine } from './args.js';
 import { classifyFile } from './classify.js';
 import { ExitCode, InputError, problemLines } from './errors.js';
@@ -69,7 +68,7 @@ const convert = async (argv: readonly string[], io: { env: NodeJS.ProcessEnv; cw
         const orgId = values.org ?? envOrg ?? orgIdOf(message) ?? FALLBACK_ORG_ID;
         const topic = values.topic ?? topicFor(orgId, result.classified.kind);
         const earlier = messages.filter((m) => m.topic === topic).length;
-        messages.push({ value: isObject(message) ? message : {}, topic, partition, offset: firstOffset + earlier });
+        messages.push({ value: message, topic, partition, offset: firstOffset + earlier });
       }
     }
     if (problems.length > 0) return { exitCode: ExitCode.BadInput, problems };

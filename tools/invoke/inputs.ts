@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { TopicKind } from '../../lambda/routing/topics.js';
@@ -40,7 +41,7 @@ const expandPaths = async (paths: readonly string[], cwd: string): Promise<{ fil
   const problems: string[] = [];
   for (const given of paths) {
     const full = path.resolve(cwd, given);
-    let info;
+    let info: Stats;
     try {
       info = await stat(full);
     } catch (error) {

@@ -15,7 +15,7 @@ import { createInvokeLogger } from './logger.js';
 import { type BatchPlan, planBatches } from './preflight.js';
 import { renderHuman, renderJson } from './render.js';
 import type { BatchResult } from './result.js';
-import { chooseTarget, type Target } from './target.js';
+import { chooseTarget, type RunView, type Target } from './target.js';
 
 interface Io {
   stdout: (text: string) => void;
@@ -81,7 +81,7 @@ const runBatches = async (plans: readonly BatchPlan[], target: Target, config: H
     }
     const report = reports[0];
     const runIds = [...new Set((report?.outcomes ?? []).flatMap((o) => (o.runId && o.reason !== 'run-not-found' ? [o.runId] : [])))];
-    const runs = [];
+    const runs: RunView[] = [];
     for (const id of runIds) runs.push(await target.viewRun(id));
     results.push({
       plan,
@@ -112,7 +112,8 @@ const invoke = async (argv: readonly string[], io: Io = processIo(), extras: Inv
     const config = readConfig(io.env);
     const batches = await loadBatches(args.paths, { cwd: io.cwd, ...(config.orgId ? { orgId: config.orgId } : {}) });
     const plans = planBatches(batches, actions, config.orgId);
-    target = await chooseTarget(config, io.env, args.emulator || (extras.forceEmulator ?? false));
+    const forcedBy = extras.forceEmulator ? 'the demo always uses it' : args.emulator ? '--emulator' : undefined;
+    target = await chooseTarget(config, io.env, forcedBy);
     if (args.json) io.stderr(`${target.announcement}\n`);
     else io.stdout(`${extras.banner ? `${extras.banner}\n\n` : ''}${target.announcement}\n\n`);
 

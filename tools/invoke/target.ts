@@ -146,12 +146,12 @@ const portTarget = (config: HandlerConfig, credentials: PortCredentials, env: No
 /**
  * The real Port API when both client id and secret are in the environment
  * (region from PORT_REGION, or PORT_API_URL), else the embedded emulator.
- * `forceEmulator` is the demo's and `--emulator`'s choice.
+ * `forcedBy` names what chose the emulator regardless (the demo, `--emulator`).
  */
-const chooseTarget = async (config: HandlerConfig, env: NodeJS.ProcessEnv, forceEmulator: boolean): Promise<Target> => {
+const chooseTarget = async (config: HandlerConfig, env: NodeJS.ProcessEnv, forcedBy?: string): Promise<Target> => {
   const clientId = nonEmpty(env[CredentialsEnv.CLIENT_ID]);
   const clientSecret = nonEmpty(env[CredentialsEnv.CLIENT_SECRET]);
-  if (forceEmulator) return emulatorTarget('asked for');
+  if (forcedBy !== undefined) return emulatorTarget(forcedBy);
   if (clientId !== undefined && clientSecret !== undefined) return portTarget(config, { clientId, clientSecret }, env);
   if (clientId !== undefined || clientSecret !== undefined) {
     const missing = clientId === undefined ? CredentialsEnv.CLIENT_ID : CredentialsEnv.CLIENT_SECRET;
