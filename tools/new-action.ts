@@ -1,7 +1,7 @@
 /**
  * `npm run new-action -- <identifier> [--root <dir>]`: scaffolds an action
  * (handler with a typed input schema, registration, test, sample event) and
- * prints the invocationMethod JSON to paste into Port. See tools/README.md.
+ * prints the invocationMethod JSON to paste into Port. See README.md, "Local development".
  */
 import { fileURLToPath } from 'node:url';
 import { recommendedPayloadTemplate } from '../lambda/messages/run.js';
