@@ -1,3 +1,5 @@
+import type { ActionDefinition } from '../lambda/actions/define.js';
+import { createActionRegistry } from '../lambda/actions/registry.js';
 import { PortKafkaError } from '../lambda/errors.js';
 
 /**
@@ -68,11 +70,13 @@ function actionFilterPatterns(identifiers: readonly string[]): ValueActionPatter
   return patterns;
 }
 
-/** Identifiers and aliases of registry entries, as the handler routes them. */
-function registeredIdentifiers(
-  actions: readonly { identifier: string; aliases?: readonly string[] }[]
-): string[] {
-  return actions.flatMap((a) => [a.identifier, ...(a.aliases ?? [])]);
+/**
+ * Every name the handler routes to a registered action: identifiers, aliases,
+ * and the `<blueprint>_`-prefixed and stripped forms v2 actions arrive under.
+ * Taken from the handler's own registry so the filter cannot drift from routing.
+ */
+function registeredIdentifiers(actions: readonly ActionDefinition[]): string[] {
+  return createActionRegistry(actions).identifiers();
 }
 
 export type { ValueActionPattern };

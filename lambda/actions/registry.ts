@@ -11,7 +11,7 @@ class DuplicateActionError extends PortKafkaError {
 interface ActionRegistry {
   /** Finds the action for a run, trying the `<blueprint>_` prefixed and stripped forms. */
   resolve(action: string, blueprint: string | null): ActionDefinition | undefined;
-  /** Every identifier and alias, e.g. for an event filter. */
+  /** Every name a run can arrive under (identifiers, aliases, with and without the blueprint prefix), e.g. for an event filter. */
   identifiers(): string[];
 }
 
@@ -30,7 +30,13 @@ const createActionRegistry = (definitions: readonly ActionDefinition[]): ActionR
   for (const def of definitions) {
     add(def.identifier, def);
     for (const alias of def.aliases ?? []) add(alias, def);
-    if (def.blueprint) add(`${def.blueprint}_${def.identifier}`, def);
+    if (def.blueprint) {
+      const prefix = `${def.blueprint}_`;
+      // Both spellings are registered so that identifiers() lists every name
+      // a run can arrive under (the CDK app's event filter matches on them).
+      if (def.identifier.startsWith(prefix)) add(def.identifier.slice(prefix.length), def);
+      else add(prefix + def.identifier, def);
+    }
   }
   return {
     resolve(action, blueprint) {

@@ -1,3 +1,5 @@
+import * as z from 'zod';
+import { defineAction } from '../../lambda/actions/define.js';
 import { describe, expect, it } from '@jest/globals';
 import { actionFilterPatterns, FilterError, MAX_PATTERN_LENGTH, registeredIdentifiers } from '../../infra/filters.js';
 
@@ -25,11 +27,14 @@ describe('actionFilterPatterns', () => {
     expect(() => actionFilterPatterns(ids)).toThrow(/filter patterns; Lambda allows 5 per mapping/);
   });
 
-  it('includes aliases of registry entries', () => {
-    expect(registeredIdentifiers([{ identifier: 'create_vm', aliases: ['vm_create_vm'] }, { identifier: 'deploy' }])).toEqual([
-      'create_vm',
-      'vm_create_vm',
-      'deploy',
+  it('lists every name the handler routes: aliases and the blueprint-prefixed and stripped forms', () => {
+    const action = (identifier: string, extra: { blueprint?: string; aliases?: string[] } = {}) =>
+      defineAction({ identifier, ...extra, inputs: z.object({}), run: async () => undefined });
+    const ids = registeredIdentifiers([
+      action('create_vm', { blueprint: 'vm' }),
+      action('service_deploy', { blueprint: 'service' }),
+      action('restart', { aliases: ['reboot'] }),
     ]);
+    expect(ids.sort()).toEqual(['create_vm', 'deploy', 'reboot', 'restart', 'service_deploy', 'vm_create_vm']);
   });
 });
