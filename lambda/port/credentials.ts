@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { PortCredentialsError } from './errors.js';
 
@@ -45,10 +45,13 @@ const createCredentialsLoader = (opts: {
         false,
       );
     }
-    const client = opts.secretsClient ?? new SecretsManagerClient({});
+    // Loaded on first use, not at cold start: the SDK client is ~60 ms of module
+    // initialisation, and batches with nothing to report never need it.
+    const sdk = await import('@aws-sdk/client-secrets-manager');
+    const client = opts.secretsClient ?? new sdk.SecretsManagerClient({});
     let secretString: string | undefined;
     try {
-      const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+      const out = await client.send(new sdk.GetSecretValueCommand({ SecretId: secretId }));
       secretString = out.SecretString;
     } catch (error) {
       // AWS SDK errors carry request ids and the secret id, never the value.
