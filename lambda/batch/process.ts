@@ -97,7 +97,10 @@ const createBatchProcessor = (options: BatchProcessorOptions) => {
         return park(raw, outcome);
       }
       if (outcome.status === OutcomeStatus.Skipped) {
-        logger.debug('Record skipped', { ...at(coordinates), reason: outcome.reason, runId: outcome.runId });
+        // Port never writes tombstones, so one is worth seeing at the default
+        // level; other consumers' messages are routine and stay at debug.
+        const log = outcome.reason === 'tombstone' ? logger.info.bind(logger) : logger.debug.bind(logger);
+        log('Record skipped', { ...at(coordinates), reason: outcome.reason, runId: outcome.runId });
       }
       return outcome;
     } catch (error) {
