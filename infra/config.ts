@@ -38,6 +38,18 @@ const LOG_RETENTION_DAYS = [
   2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/** Keys that only mean something in provisioned mode. */
+const PROVISIONED_ONLY = [
+  'minimumPollers',
+  'maximumPollers',
+  'pollerGroupName',
+  'retryAttempts',
+  'maxRecordAgeSeconds',
+  'bisectBatchOnError',
+  'reportBatchItemFailures',
+  'onFailureDestination',
+] as const;
+
 /** The keys, in the order the README documents them. */
 const CONFIG_KEYS = [
   'stackName',
@@ -71,28 +83,10 @@ const CONFIG_KEYS = [
   'alarmTopicArn',
   'offsetLagThreshold',
   'provisioned',
-  'minimumPollers',
-  'maximumPollers',
-  'pollerGroupName',
-  'retryAttempts',
-  'maxRecordAgeSeconds',
-  'bisectBatchOnError',
-  'reportBatchItemFailures',
-  'onFailureDestination',
+  ...PROVISIONED_ONLY,
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
-/** Keys that only mean something in provisioned mode. */
-const PROVISIONED_ONLY = [
-  'minimumPollers',
-  'maximumPollers',
-  'pollerGroupName',
-  'retryAttempts',
-  'maxRecordAgeSeconds',
-  'bisectBatchOnError',
-  'reportBatchItemFailures',
-  'onFailureDestination',
-] as const satisfies readonly ConfigKey[];
 
 // ---------------------------------------------------------------------------
 // Coercion helpers: accept JSON types from cdk.json and strings from -c / env.
