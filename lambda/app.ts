@@ -8,7 +8,7 @@ import { createBatchProcessor } from './batch/process.js';
 import type { ChangeHandlerDefinition } from './changes/define.js';
 import type { HandlerConfig } from './config.js';
 import { PortKafkaError } from './errors.js';
-import { type KafkaBatchResponse, KafkaEvent } from './kafka/event.js';
+import { KAFKA_EVENT_SOURCES, type KafkaBatchResponse, KafkaEvent } from './kafka/event.js';
 import type { CustomRunParser } from './messages/normalize.js';
 import { describeIssues } from './messages/normalize.js';
 import { lambdaContextLogging } from './middleware/lambda-context.js';
@@ -44,7 +44,7 @@ class BatchRetryError extends PortKafkaError {
   }
 }
 
-const KAFKA_SOURCES = new Set(['SelfManagedKafka', 'aws:SelfManagedKafka', 'aws:kafka']);
+const KAFKA_SOURCES = new Set<string>(KAFKA_EVENT_SOURCES);
 
 /**
  * Checks the event by hand on the hot path (an object of arrays under a known

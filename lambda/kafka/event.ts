@@ -24,8 +24,10 @@ const KafkaRecord = z.looseObject({
 });
 type KafkaRecord = z.infer<typeof KafkaRecord>;
 
+const KAFKA_EVENT_SOURCES = ['SelfManagedKafka', 'aws:SelfManagedKafka', 'aws:kafka'] as const;
+
 const KafkaEvent = z.looseObject({
-  eventSource: z.enum(['SelfManagedKafka', 'aws:SelfManagedKafka', 'aws:kafka']),
+  eventSource: z.enum(KAFKA_EVENT_SOURCES),
   eventSourceArn: z.string().optional(),
   bootstrapServers: z.string().optional(),
   // Keyed by "<topic>-<partition>". Topic names may themselves contain "-", so
@@ -43,4 +45,4 @@ interface KafkaBatchResponse {
 }
 
 export type { KafkaBatchItemFailure, KafkaBatchResponse };
-export { KafkaEvent, KafkaRecord };
+export { KAFKA_EVENT_SOURCES, KafkaEvent, KafkaRecord };

@@ -34,10 +34,10 @@ type Trigger = z.infer<typeof Trigger>;
  * every key, which was a fifth of a run message's validation time, and inputs
  * are validated by the action's own schema anyway.
  */
-const JsonObject = z.custom<Record<string, unknown>>(
-  (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
-  'expected an object'
-);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const JsonObject = z.custom<Record<string, unknown>>(isObject, 'expected an object');
 
 /** A Port entity. Templates render an absent entity as `{}`, which we read as none. */
 const Entity = z.looseObject({
@@ -55,4 +55,4 @@ const isEmptyObject = (v: unknown): boolean =>
 
 const OptionalEntity = z.preprocess((v) => (isEmptyObject(v) ? null : v), Entity.nullish());
 
-export { Entity, JsonObject, OptionalEntity, PortUser, Trigger };
+export { Entity, isObject, JsonObject, OptionalEntity, PortUser, Trigger };

@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { isObject } from './common.js';
 import { PortChangeMessage, type PortChangeMessageType } from './change.js';
 import { PortRunMessage, RECOMMENDED_SCHEMA, RecommendedRunMessage } from './run.js';
 import { RunFormat, type RunRequest } from './run-request.js';
@@ -21,9 +22,6 @@ const describeIssues = (error: z.ZodError, max = 5): string => {
   if (error.issues.length > max) lines.push(`and ${error.issues.length - max} more`);
   return lines.join('; ');
 };
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Turns a runs-topic message into a RunRequest: the project's recommended
@@ -91,4 +89,4 @@ const normalizeChange = (value: unknown): Normalized<ChangeEvent> => {
 };
 
 export type { ChangeEvent, CustomRunParser, Normalized };
-export { describeIssues, isObject, normalizeChange, normalizeRun };
+export { describeIssues, normalizeChange, normalizeRun };

@@ -1,4 +1,4 @@
-import { isObject } from '../messages/normalize.js';
+import { isObject } from '../messages/common.js';
 
 /**
  * Port's topics are shared with other consumers of the same org. These checks

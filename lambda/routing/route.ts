@@ -7,7 +7,7 @@ import type { UnknownActionPolicy } from '../config.js';
 import type { DecodedRecord } from '../kafka/decode.js';
 import { type CustomRunParser, normalizeChange, normalizeRun } from '../messages/normalize.js';
 import type { PortClient } from '../port/client.js';
-import type { Deadline } from '../runs/deadline.js';
+import { type Deadline, MAX_TIMER_MS } from '../runs/deadline.js';
 import type { RunExecutor } from '../runs/execute.js';
 import { foreignChange, foreignRun } from './ownership.js';
 import { TopicKind, topicKind } from './topics.js';
@@ -25,8 +25,6 @@ interface RouterOptions {
   deadlineMarginMs: number;
 }
 
-/** setTimeout and AbortSignal.timeout take at most 2^31-1 ms. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** Per-invocation state shared by all partitions of one batch. */
 interface BatchState {

@@ -3,6 +3,12 @@ interface Deadline {
   remainingMs(): number;
 }
 
+/**
+ * setTimeout and AbortSignal.timeout take at most 2^31-1 ms; Node fires a
+ * longer delay after 1 ms, and NO_DEADLINE's budget is far longer.
+ */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** A deadline far enough away to never matter (local invoke without a Lambda context). */
 const NO_DEADLINE: Deadline = { remainingMs: () => Number.MAX_SAFE_INTEGER };
 
@@ -13,4 +19,4 @@ const deadlineOf = (context: { getRemainingTimeInMillis?: () => number } | undef
 };
 
 export type { Deadline };
-export { deadlineOf, NO_DEADLINE };
+export { deadlineOf, MAX_TIMER_MS, NO_DEADLINE };

@@ -9,7 +9,7 @@ import { decryptSecretInput } from '../port/crypto.js';
 import { PortApiError } from '../port/errors.js';
 import type { RunPatch } from '../port/types.js';
 import type { RunContext } from './context.js';
-import type { Deadline } from './deadline.js';
+import { type Deadline, MAX_TIMER_MS } from './deadline.js';
 import { DeadlineError, isRetryable, RunClosedError, RunTimeoutError, SecretInputError } from './errors.js';
 
 /** Run statuses after which Port accepts no report: such runs are never executed again. */
@@ -63,9 +63,6 @@ interface RunExecutorOptions {
 }
 
 const MAX_SUMMARY = 1000;
-
-/** Node fires a setTimeout with a longer delay after 1 ms; NO_DEADLINE's budget is far longer. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 const clip = (text: string, max = MAX_SUMMARY): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 

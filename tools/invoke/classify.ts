@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { KafkaEvent } from '../../lambda/kafka/event.js';
-import { describeIssues, isObject, normalizeChange, normalizeRun } from '../../lambda/messages/normalize.js';
+import { isObject } from '../../lambda/messages/common.js';
+import { describeIssues, normalizeChange, normalizeRun } from '../../lambda/messages/normalize.js';
 import { RECOMMENDED_SCHEMA } from '../../lambda/messages/run.js';
 import { foreignChange, foreignRun } from '../../lambda/routing/ownership.js';
 import { TopicKind } from '../../lambda/routing/topics.js';
