@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { PortKafkaError } from '../lambda/errors.js';
+import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, PORT_BROKERS } from '../lambda/port/kafka.js';
 
 /**
  * Deployment configuration of the stack.
@@ -14,20 +15,6 @@ import { PortKafkaError } from '../lambda/errors.js';
  * Validation runs before any construct is created; each problem becomes one
  * line naming the key, the value and what is expected.
  */
-
-/** Port's Kafka brokers per Port region (Port docs, "Kafka" backend page). */
-const PORT_BROKERS = {
-  eu: [
-    'b-1-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196',
-    'b-2-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196',
-    'b-3-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196',
-  ],
-  us: [
-    'b-1-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
-    'b-2-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
-    'b-3-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
-  ],
-} as const satisfies Record<'eu' | 'us', readonly string[]>;
 
 /** Lambda's hard cap for functions behind a Kafka event source mapping. */
 const KAFKA_ESM_MAX_TIMEOUT_SECONDS = 14 * 60;
@@ -145,8 +132,6 @@ const optionalString = z.preprocess(blankToUndefined, z.string().optional());
 
 /** Port org ids look like `org_sYG4DOJZNGy8bYnt`. */
 const ORG_ID = /^org_[A-Za-z0-9]{8,64}$/;
-/** host:port, host being a DNS name or IPv4 address. */
-const BROKER = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:(\d{1,5})$/;
 /** A complete secret ARN (with the 6-character suffix), so IAM can be exact. */
 const SECRET_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
@@ -156,8 +141,6 @@ const SNS_TOPIC_ARN =
   /^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 /** Secrets Manager name characters. */
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-/** Lambda's ConsumerGroupId pattern (CreateEventSourceMapping API). */
-const CONSUMER_GROUP = /^[a-zA-Z0-9-/*:_+=.@]{1,200}$/;
 /** CloudFormation stack name rules. */
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
@@ -237,7 +220,7 @@ const RawConfig = z.object({
     .pipe(
       z
         .array(
-          z.string().regex(BROKER, {
+          z.string().regex(BROKER_PATTERN, {
             error: (i) =>
               `${JSON.stringify(i.input)} is not host:port; expected e.g. b-1-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196`,
           })
@@ -250,7 +233,7 @@ const RawConfig = z.object({
     blankToUndefined,
     z
       .string({ error: 'is required; expected the consumer group id Port gave you (<ORG_ID>.<name> or your Kafka username)' })
-      .regex(CONSUMER_GROUP, {
+      .regex(CONSUMER_GROUP_PATTERN, {
         error: (i) =>
           `${JSON.stringify(i.input)} is not a valid consumer group id; expected 1-200 of a-z A-Z 0-9 - / * : _ + = . @`,
       })
@@ -430,9 +413,7 @@ function collect(context: ContextReader, env: NodeJS.ProcessEnv): Record<ConfigK
 /** Rules that relate several keys. */
 function crossCheck(c: RawConfig, raw: Record<ConfigKey, unknown>): string[] {
   const lines: string[] = [];
-  const groupOk =
-    c.consumerGroupId.startsWith(`${c.orgId}.`) && c.consumerGroupId.length > c.orgId.length + 1;
-  if (!groupOk && c.consumerGroupId !== c.kafkaUsername) {
+  if (!isPortConsumerGroup(c.consumerGroupId, c.orgId, c.kafkaUsername)) {
     lines.push(
       `consumerGroupId: ${JSON.stringify(c.consumerGroupId)} is not accepted by Port; expected ${c.orgId}.<name> or the Kafka username (set kafkaUsername to use the username)`
     );
