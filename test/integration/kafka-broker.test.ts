@@ -3,7 +3,7 @@
 // the exact event a Lambda Kafka event source mapping delivers.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import kafkajs, { type IHeaders } from 'kafkajs';
+import kafkajs, { type IHeaders, type KafkaConfig } from 'kafkajs';
 import {
   consumeTopic,
   createKafka,
@@ -19,10 +19,12 @@ import {
 } from '../kafka-broker/index.js';
 
 const ORG = 'ORGID';
-const USER: ScramUser = { username: `${ORG}-user`, password: randomBytes(12).toString('hex'), readPrefix: `${ORG}.` };
+const USER: ScramUser = { username: `${ORG}-user`, password: randomBytes(12).toString('hex'), orgId: ORG };
 const RUNS = `${ORG}.runs`;
 const CHANGE_LOG = `${ORG}.change.log`;
 const FOREIGN_TOPIC = 'OTHERORG.runs';
+/** Has the org prefix but is neither of the two topics Port grants: must be denied. */
+const OTHER_ORG_TOPIC = `${ORG}.other`;
 // Default import: kafkajs is CommonJS and Node's ESM loader cannot see most of its named exports.
 const { Partitioners } = kafkajs;
 
@@ -35,6 +37,7 @@ beforeAll(async () => {
     { topic: RUNS, numPartitions: 3 },
     { topic: CHANGE_LOG, numPartitions: 1 },
     { topic: FOREIGN_TOPIC, numPartitions: 1 },
+    { topic: OTHER_ORG_TOPIC, numPartitions: 1 },
   ]);
   console.log(
     `Kafka test broker: startup ${broker.startupMs} ms (format + JVM + ACLs); ` +
@@ -59,6 +62,62 @@ async function produce(topic: string, messages: OutgoingMessage[]): Promise<void
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * Client overrides that record the `type` of every error kafkajs logs, and that list. kafkajs
+ * reports a denied FindCoordinator only as "Failed to find group coordinator"
+ * (KafkaJSGroupCoordinatorNotFound); the broker's actual error code reaches nothing but its
+ * debug log, so capture that.
+ */
+function capturingErrorTypes(): { overrides: Partial<KafkaConfig>; errorTypes: string[] } {
+  const errorTypes: string[] = [];
+  const overrides: Partial<KafkaConfig> = {
+    logLevel: kafkajs.logLevel.DEBUG,
+    logCreator: () => (entry) => {
+      const error: unknown = (entry.log as { error?: unknown }).error;
+      if (typeof error === 'object' && error !== null && 'type' in error) errorTypes.push(String(error.type));
+    },
+  };
+  return { overrides, errorTypes };
+}
+
+/**
+ * Joins `groupId` as the org user the way Lambda's poller does (subscribe to RUNS, run) and
+ * returns what the consumer crashed with plus the error types kafkajs logged on the way, or
+ * throws if it joined instead of crashing.
+ */
+async function joinGroupExpectingCrash(groupId: string): Promise<{ crash: unknown; errorTypes: string[] }> {
+  const { overrides, errorTypes } = capturingErrorTypes();
+  const consumer = createKafka(broker, USER, { ...overrides, retry: { retries: 0 } }).consumer({
+    groupId,
+    maxWaitTimeInMs: 200,
+    // One attempt, and no restart after the crash: the denial is permanent.
+    retry: { retries: 0, restartOnFailure: async () => false },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [RUNS], fromBeginning: true });
+    const outcome = new Promise<{ crash: unknown } | 'joined' | 'timeout'>((resolve) => {
+      consumer.on(consumer.events.CRASH, (event) => resolve({ crash: event.payload.error }));
+      consumer.on(consumer.events.GROUP_JOIN, () => resolve('joined'));
+      timer = setTimeout(() => resolve('timeout'), 10_000);
+    });
+    await consumer.run({ eachMessage: async () => {} });
+    const result = await outcome;
+    if (typeof result === 'string') throw new Error(`consumer group "${groupId}" was not denied: ${result}`);
+    return { crash: result.crash, errorTypes };
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
+}
+
+/** How many records `topic` holds (high minus low watermark over all partitions), via the superuser. */
+async function recordCount(topic: string): Promise<number> {
+  const offsets = await withAdmin(createKafka(broker, 'internal'), (admin) => admin.fetchTopicOffsets(topic));
+  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
 }
 
 interface OutgoingMessage {
@@ -96,7 +155,7 @@ describe('SCRAM-SHA-512 over TLS', () => {
   });
 });
 
-describe('ACLs like the hosted cluster: READ on the org prefix only', () => {
+describe("ACLs like the hosted cluster: the org's two topics and its groups, read-only", () => {
   it('a consumer group with the org prefix consumes and commits offsets', async () => {
     await produce(CHANGE_LOG, [
       { partition: 0, key: Buffer.from('a'), value: Buffer.from('{"n":1}'), timestamp: '1700000000001' },
@@ -111,20 +170,33 @@ describe('ACLs like the hosted cluster: READ on the org prefix only', () => {
   });
 
   it('denies a consumer group without the org prefix', async () => {
-    // kafkajs reports a denied FindCoordinator only as "Failed to find group coordinator"; the
-    // broker's actual error code reaches nothing but its debug log, so capture that.
-    const errorTypes: string[] = [];
-    const kafka = createKafka(broker, USER, {
-      retry: { retries: 1 },
-      logLevel: kafkajs.logLevel.DEBUG,
-      logCreator: () => (entry) => {
-        const error: unknown = (entry.log as { error?: unknown }).error;
-        if (typeof error === 'object' && error !== null && 'type' in error) errorTypes.push(String(error.type));
-      },
-    });
+    const { overrides, errorTypes } = capturingErrorTypes();
+    const kafka = createKafka(broker, USER, { ...overrides, retry: { retries: 1 } });
     await expect(
       withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId: 'someone-else', topics: [CHANGE_LOG] })),
     ).rejects.toMatchObject({ name: 'KafkaJSGroupCoordinatorNotFound' });
+    expect(errorTypes).toContain('GROUP_AUTHORIZATION_FAILED');
+  });
+
+  it('shows the org user only its two topics, although others exist', async () => {
+    const topics = await withAdmin(createKafka(broker, USER), (admin) => admin.listTopics());
+    expect(topics.sort()).toEqual([CHANGE_LOG, RUNS].sort());
+  });
+
+  it('denies a topic with the org prefix that is neither runs nor change.log (topic ACLs are literal)', async () => {
+    // The group is one the user may use, so only the topic can be the reason.
+    await expect(
+      consumeTopic(broker, { topic: OTHER_ORG_TOPIC, groupId: `${ORG}.other-reader`, user: USER, count: 1, timeoutMs: 5_000 }),
+    ).rejects.toMatchObject({ name: 'KafkaJSProtocolError', type: 'TOPIC_AUTHORIZATION_FAILED' });
+  });
+
+  it.each([
+    [`${ORG}x.g`, 'shares the org id but not the trailing dot'],
+    ['other.g', 'belongs to nobody'],
+    [`${USER.username}.g`, 'only starts with the username (the username group is literal)'],
+  ])('denies joining consumer group %s, which %s', async (groupId) => {
+    const { crash, errorTypes } = await joinGroupExpectingCrash(groupId);
+    expect(crash).toMatchObject({ name: 'KafkaJSGroupCoordinatorNotFound' });
     expect(errorTypes).toContain('GROUP_AUTHORIZATION_FAILED');
   });
 
@@ -288,5 +360,29 @@ describe('records consumed from the broker → Lambda SelfManagedKafka event', (
       expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
       expect(offsets.length).toBeGreaterThan(0);
     }
+  });
+});
+
+// Last on purpose: it writes to RUNS, and the Lambda block above asserts offsets from 0 there.
+describe('ACLs like the hosted cluster: the org user consumes <ORG>.runs', () => {
+  const marker = `acl-marker-${randomBytes(4).toString('hex')}`;
+  let total = 0;
+
+  beforeAll(async () => {
+    await produce(RUNS, [{ partition: 0, key: null, value: Buffer.from(marker), timestamp: String(Date.now()) }]);
+    total = await recordCount(RUNS);
+  }, 30_000);
+
+  it.each([
+    [`${ORG}.something`, 'a group with the org prefix'],
+    [USER.username, 'the group named like the username'],
+  ])('with group %s (%s), committing offsets', async (groupId) => {
+    const records = await consumeTopic(broker, { topic: RUNS, groupId, user: USER, count: total, timeoutMs: 15_000 });
+    expect(records).toHaveLength(total);
+    expect(records.map((r) => r.message.value?.toString())).toContain(marker);
+
+    const committed = await withAdmin(createKafka(broker, USER), (admin) => admin.fetchOffsets({ groupId, topics: [RUNS] }));
+    const committedTotal = (committed[0]?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    expect(committedTotal).toBe(total);
   });
 });

@@ -31,7 +31,7 @@ const { Partitioners } = kafkajs;
 const ORG_USER: ScramUser = {
   username: `${ORG_ID}-user`,
   password: randomBytes(12).toString('hex'),
-  readPrefix: `${ORG_ID}.`,
+  orgId: ORG_ID,
 };
 /** Both mappings (runs, change log) share the consumer group Port assigned to the org. */
 const GROUP_ID = `${ORG_ID}.port-kafka-lambda`;

@@ -5,7 +5,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createAclsAndWait, createKafka, readPrefixAcls, withAdmin } from './clients.js';
+import type { AclEntry } from 'kafkajs';
+import { createAclsAndWait, createKafka, portOrgAcls, withAdmin } from './clients.js';
 import { runOrThrow } from './exec.js';
 import { assertToolsPresent, ensureKafkaJars } from './kafka-jars.js';
 import { freePorts } from './free-port.js';
@@ -15,11 +16,13 @@ export interface ScramUser {
   username: string;
   password: string;
   /**
-   * With the authorizer on, this user may READ topics and consumer groups whose names start
-   * with this prefix (PREFIXED ACLs, as Port grants `<ORG_ID>.`), plus DESCRIBE_CONFIGS on the
-   * cluster (which the Lambda ESM needs). No prefix: no ACLs, so every request is denied.
+   * The Port org id (e.g. `org_ABC123`) this user belongs to. With the authorizer on, the user
+   * gets exactly Port's hosted-cluster ACLs (see `portOrgAcls`): READ on the literal topics
+   * `<orgId>.runs` and `<orgId>.change.log`, READ on groups prefixed `<orgId>.` and on the
+   * group named like the username, DESCRIBE_CONFIGS on the cluster. No org id: no ACLs, so
+   * every request is denied.
    */
-  readPrefix?: string;
+  orgId?: string;
 }
 
 export interface KafkaBrokerOptions {
@@ -73,10 +76,12 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Kaf
   if (new Set(allUsers.map((u) => u.username)).size !== allUsers.length) {
     throw new Error(`Duplicate SCRAM usernames (note "${admin.username}" is reserved).`);
   }
+  // Built (and the org ids validated) before any JVM starts.
+  const acls = authorizer ? options.users.flatMap((u) => (u.orgId === undefined ? [] : portOrgAcls(u.username, u.orgId))) : [];
 
   const workDir = await mkdtemp(join(tmpdir(), 'kafka-test-'));
   try {
-    return await launch(options, libDir, workDir, admin, allUsers, authorizer, started);
+    return await launch(options, libDir, workDir, admin, allUsers, authorizer, acls, started);
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });
     throw error;
@@ -90,6 +95,7 @@ async function launch(
   admin: ScramUser,
   allUsers: readonly ScramUser[],
   authorizer: boolean,
+  acls: AclEntry[],
   started: number,
 ): Promise<KafkaBroker> {
   const logPath = join(workDir, 'broker.log');
@@ -212,7 +218,6 @@ async function launch(
     await waitForPort(saslPort);
     if (authorizer) {
       const endpoint = { bootstrapServers: '', ca: tls.caPem, internalBootstrapServers: `127.0.0.1:${internalPort}` };
-      const acls = options.users.flatMap((u) => (u.readPrefix === undefined ? [] : readPrefixAcls(u.username, u.readPrefix)));
       await withAdmin(createKafka(endpoint, 'internal'), (client) => createAclsAndWait(client, acls));
     }
   } catch (error) {

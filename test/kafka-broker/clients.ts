@@ -55,16 +55,34 @@ export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T
 }
 
 /**
- * Grants what Port's hosted cluster grants an org user: READ (which implies DESCRIBE) on
- * topics and consumer groups with the `<ORG_ID>.` prefix, plus DESCRIBE_CONFIGS on the
- * cluster, which Lambda's Kafka poller requires. The prefix should keep its trailing dot
- * so that `ORG1.` does not also match `ORG10.` resources.
+ * Grants exactly what Port's hosted cluster grants the user of org `orgId` (e.g.
+ * `org_ABC123`), and nothing else:
+ *
+ * - READ (which implies DESCRIBE) on the two LITERAL topics `<orgId>.runs` and
+ *   `<orgId>.change.log`. Literal, not a `<orgId>.` prefix: Port grants only these two, and
+ *   a prefix would let the user read any other topic that happens to start with the org id,
+ *   which the hosted cluster denies (TOPIC_AUTHORIZATION_FAILED).
+ * - READ on consumer groups whose id starts with `<orgId>.` (PREFIXED). The trailing dot is
+ *   part of the prefix so that org `ORG1` does not also get the groups of org `ORG10`.
+ * - READ on the consumer group named exactly like the username (LITERAL): Port allows that
+ *   group too, so a consumer configured with `groupId = username` must work here as well.
+ * - DESCRIBE_CONFIGS on the cluster, which Lambda's Kafka poller requires.
+ *
+ * No WRITE anywhere: the org user is read-only. `principal` is the SCRAM username.
  */
-export function readPrefixAcls(principal: string, prefix: string): AclEntry[] {
+export function portOrgAcls(principal: string, orgId: string): AclEntry[] {
+  // Kafka's legal resource characters. A trailing dot is the old `readPrefix` form ("ORG.")
+  // and would yield topics like "ORG..runs", which Port never creates.
+  if (!/^[a-zA-Z0-9._-]+$/.test(orgId) || orgId.endsWith('.')) {
+    throw new Error(`orgId "${orgId}" must be a Port org id such as "org_ABC123" (no trailing dot).`);
+  }
   const base = { principal: `User:${principal}`, host: '*', permissionType: AclPermissionTypes.ALLOW };
+  const read = { ...base, operation: AclOperationTypes.READ };
   return [
-    { ...base, resourceType: AclResourceTypes.TOPIC, resourceName: prefix, resourcePatternType: ResourcePatternTypes.PREFIXED, operation: AclOperationTypes.READ },
-    { ...base, resourceType: AclResourceTypes.GROUP, resourceName: prefix, resourcePatternType: ResourcePatternTypes.PREFIXED, operation: AclOperationTypes.READ },
+    { ...read, resourceType: AclResourceTypes.TOPIC, resourceName: `${orgId}.runs`, resourcePatternType: ResourcePatternTypes.LITERAL },
+    { ...read, resourceType: AclResourceTypes.TOPIC, resourceName: `${orgId}.change.log`, resourcePatternType: ResourcePatternTypes.LITERAL },
+    { ...read, resourceType: AclResourceTypes.GROUP, resourceName: `${orgId}.`, resourcePatternType: ResourcePatternTypes.PREFIXED },
+    { ...read, resourceType: AclResourceTypes.GROUP, resourceName: principal, resourcePatternType: ResourcePatternTypes.LITERAL },
     { ...base, resourceType: AclResourceTypes.CLUSTER, resourceName: 'kafka-cluster', resourcePatternType: ResourcePatternTypes.LITERAL, operation: AclOperationTypes.DESCRIBE_CONFIGS },
   ];
 }

@@ -5,7 +5,7 @@ export {
   createAclsAndWait,
   createKafka,
   createTopics,
-  readPrefixAcls,
+  portOrgAcls,
   withAdmin,
   type BrokerEndpoint,
   type TopicSpec,
