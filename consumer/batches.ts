@@ -34,6 +34,10 @@ async function* batches<T>(source: AsyncIterable<T>, limits: BatchLimits<T>, sig
     if (signal?.aborted) resolve(WINDOW_CLOSED);
     signal?.addEventListener('abort', () => resolve(WINDOW_CLOSED), { once: true });
   });
+  // Already stopped: hand over nothing (an available record would otherwise win the race below).
+  // Read through a call: a direct check would narrow `signal.aborted` for the check after the yield.
+  const stopped = (): boolean => signal?.aborted === true;
+  if (stopped()) return;
 
   for (;;) {
     const batch: T[] = [];

@@ -66,18 +66,32 @@ interface ConsumerConfig {
   name: string;
 }
 
+/**
+ * Hides the password, as is and JSON-escaped, in a message that quotes a value:
+ * it may have been pasted into the wrong variable too.
+ */
+const redactor =
+  (password: string | undefined) =>
+  (text: string): string =>
+    password === undefined
+      ? text
+      : text.replaceAll(password, '<KAFKA_PASSWORD>').replaceAll(JSON.stringify(password).slice(1, -1), '<KAFKA_PASSWORD>');
+
 /** Each problem on its own line, naming the variable; values only for non-secret ones. */
 const loadConsumerConfig = (env: NodeJS.ProcessEnv = process.env): ConsumerConfig => {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const redact = redactor(present.KAFKA_PASSWORD);
   const parsed = ConsumerEnv.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConsumerConfigError(`Invalid consumer configuration:\n${lines.join('\n')}`, { cause: parsed.error });
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${redact(issue.message)}`);
+    // The zod error quotes the same values: keep it only when it holds no password.
+    const leaks = parsed.error.issues.some((issue) => redact(issue.message) !== issue.message);
+    throw new ConsumerConfigError(`Invalid consumer configuration:\n${lines.join('\n')}`, leaks ? undefined : { cause: parsed.error });
   }
   const e = parsed.data;
   if (!isPortConsumerGroup(e.KAFKA_CONSUMER_GROUP, e.PORT_ORG_ID, e.KAFKA_USERNAME)) {
     throw new ConsumerConfigError(
-      `Invalid consumer configuration:\nKAFKA_CONSUMER_GROUP: "${e.KAFKA_CONSUMER_GROUP}" is not a group Port lets you use; expected ${e.PORT_ORG_ID}.<name> or your Kafka username`,
+      `Invalid consumer configuration:\nKAFKA_CONSUMER_GROUP: ${redact(`"${e.KAFKA_CONSUMER_GROUP}"`)} is not a group Port lets you use; expected ${e.PORT_ORG_ID}.<name> or your Kafka username`,
     );
   }
   const topics = portTopics(e.PORT_ORG_ID);

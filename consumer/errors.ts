@@ -42,14 +42,19 @@ interface ErrorNode {
  * AuthenticationError → ProtocolError, one branch per retry and broker), so
  * the useful fact is a leaf somewhere in the tree; collect all nodes.
  */
-const flatten = (error: unknown, into: ErrorNode[] = [], depth = 0): ErrorNode[] => {
-  if (depth > 12 || typeof error !== 'object' || error === null) return into;
+const flatten = (error: unknown, into: ErrorNode[] = [], depth = 0, seen = new Set<object>()): ErrorNode[] => {
+  // Each node once: a cycle, or a node shared by many branches, must not multiply the walk.
+  if (depth > 12 || typeof error !== 'object' || error === null || seen.has(error)) return into;
+  seen.add(error);
   const node = error as ErrorNode;
   into.push(node);
-  if (Array.isArray(node.errors)) for (const child of node.errors) flatten(child, into, depth + 1);
-  if (node.cause !== undefined) flatten(node.cause, into, depth + 1);
+  if (Array.isArray(node.errors)) for (const child of node.errors) flatten(child, into, depth + 1, seen);
+  if (node.cause !== undefined) flatten(node.cause, into, depth + 1, seen);
   return into;
 };
+
+/** A message quoted from the tree may span lines; the explanation is one. */
+const oneLine = (text: unknown): string => String(text).replace(/\s*[\r\n]+\s*/g, ' ').trim();
 
 const TLS_CODES = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -107,7 +112,7 @@ const explainKafkaError = (error: unknown, ctx: ExplainContext): KafkaConsumeErr
   if (unknownTopic) {
     return new KafkaConsumeError(
       'unknown-topic',
-      `Kafka has no topic ${unknownTopic.message.replace(/^Unknown topic /, '').replace(/\.$/, '')}: check PORT_ORG_ID, and KAFKA_CONSUME_CHANGE_LOG if Port does not send catalog changes to Kafka for this org`,
+      `Kafka has no topic ${oneLine(unknownTopic.message).replace(/^Unknown topic /, '').replace(/\.$/, '')}: check PORT_ORG_ID, and KAFKA_CONSUME_CHANGE_LOG if Port does not send catalog changes to Kafka for this org`,
       { cause: error },
     );
   }
@@ -115,7 +120,7 @@ const explainKafkaError = (error: unknown, ctx: ExplainContext): KafkaConsumeErr
   if (tls) {
     return new KafkaConsumeError(
       'tls',
-      `TLS to ${brokers} failed (${String(tls.code)}: ${tls.message}): set KAFKA_CA_FILE to the CA that signed the brokers' certificate`,
+      `TLS to ${brokers} failed (${String(tls.code)}: ${oneLine(tls.message)}): set KAFKA_CA_FILE to the CA that signed the brokers' certificate`,
       { cause: error },
     );
   }
@@ -129,7 +134,7 @@ const explainKafkaError = (error: unknown, ctx: ExplainContext): KafkaConsumeErr
     );
   }
   const leaf = nodes.at(-1)?.message ?? String(error);
-  return new KafkaConsumeError('other', `Kafka consumer failed: ${leaf}`, { cause: error });
+  return new KafkaConsumeError('other', `Kafka consumer failed: ${oneLine(leaf)}`, { cause: error });
 };
 
 export type { ExplainContext, KafkaFailureReason };

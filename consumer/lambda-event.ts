@@ -152,7 +152,10 @@ const estimateEventBytes = (record: ConsumedRecord): number => {
   let bytes = 160 + record.topic.length;
   if (record.key !== null) bytes += Math.ceil(record.key.length / 3) * 4;
   if (record.value !== null) bytes += Math.ceil(record.value.length / 3) * 4;
-  for (const [name, value] of record.headers) bytes += name.length + 8 + (value === null ? 0 : value.length * 4);
+  // A header name is a JSON string of any UTF-8: escapes and multi-byte characters count.
+  for (const [name, value] of record.headers) {
+    bytes += Buffer.byteLength(JSON.stringify(name)) + 6 + (value === null ? 0 : value.length * 4);
+  }
   return bytes;
 };
 
