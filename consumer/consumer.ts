@@ -168,7 +168,11 @@ const startConsumer = async (deps: ConsumerDependencies): Promise<RunningConsume
         logger.error('The handler failed; the batch will be retried', {
           error: error instanceof Error ? error.message : String(error),
         });
-        failed = new Map(remaining.map((m) => [`${m.topic}-${m.partition}`, Number(m.offset)]));
+        failed = new Map();
+        for (const m of remaining) {
+          const key = `${m.topic}-${m.partition}`;
+          failed.set(key, Math.min(failed.get(key) ?? Infinity, Number(m.offset)));
+        }
       } finally {
         current = undefined;
       }

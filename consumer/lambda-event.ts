@@ -1,3 +1,5 @@
+import { PortKafkaError } from '../lambda/errors.js';
+
 /**
  * Builds, from records read off the topic, exactly the event a Lambda
  * self-managed Kafka event source mapping delivers, so the consumer can hand
@@ -66,15 +68,19 @@ type LambdaKafkaEvent = LambdaSelfManagedKafkaEvent | LambdaMskEvent;
  */
 type NullKeyStyle = 'omit' | 'null';
 
-class UnsafeKafkaNumberError extends Error {
+class UnsafeKafkaNumberError extends PortKafkaError {
   constructor(field: string, value: bigint) {
-    super(`Kafka ${field} ${value} is beyond 2^53 and cannot be sent as a JSON number as Lambda does`);
+    super(`Kafka ${field} ${value} is beyond ±2^53 and cannot be sent as a JSON number as Lambda does`);
     this.name = 'UnsafeKafkaNumberError';
   }
 }
 
+// Negative values pass: Kafka writes timestamp -1 for "no timestamp" (records from
+// pre-0.10 producers), and refusing one would stall its partition.
 const toSafeNumber = (value: bigint, field: string): number => {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n) throw new UnsafeKafkaNumberError(field, value);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new UnsafeKafkaNumberError(field, value);
+  }
   return Number(value);
 };
 

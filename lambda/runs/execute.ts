@@ -153,9 +153,13 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
         return { status: resend.patch.status, reason: 'report-resent' };
       }
 
-      if (deadline.remainingMs() < options.startMinRemainingMs) {
+      // The run's time budget is fixed here, when it is accepted: a deadline pulled in later
+      // (the consumer draining on SIGTERM) stops new runs, not this one.
+      const acceptedAt = now();
+      const remainingAtAccept = deadline.remainingMs();
+      if (remainingAtAccept < options.startMinRemainingMs) {
         throw new DeadlineError(
-          `Only ${deadline.remainingMs()} ms left before the Lambda deadline; run ${run.runId} is left for the retry`
+          `Only ${remainingAtAccept} ms left before the Lambda deadline; run ${run.runId} is left for the retry`
         );
       }
 
@@ -192,7 +196,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
       }
 
       const startedAt = now();
-      const budgetMs = Math.max(0, deadline.remainingMs() - options.deadlineMarginMs);
+      const budgetMs = Math.max(0, remainingAtAccept - (startedAt - acceptedAt) - options.deadlineMarginMs);
       const controller = new AbortController();
       const links: string[] = [];
       const secrets = new Set<string>();

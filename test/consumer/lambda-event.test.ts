@@ -175,6 +175,8 @@ describe('toLambdaRecord', () => {
     expect(() => toLambdaRecord(record({ offset: max + 1n }))).toThrow(UnsafeKafkaNumberError);
     expect(() => toLambdaRecord(record({ offset: 2n ** 63n - 1n }))).toThrow(/offset 9223372036854775807/);
     expect(() => toLambdaRecord(record({ timestamp: max + 1n }))).toThrow(UnsafeKafkaNumberError);
+    // "No timestamp" (-1) is a legal Kafka value and must not stall the partition.
+    expect(toLambdaRecord(record({ timestamp: -1n })).timestamp).toBe(-1);
     expect(() => toLambdaKafkaEvent([record(), record({ offset: 2n ** 60n })], { bootstrapServers: BROKERS })).toThrow(
       UnsafeKafkaNumberError,
     );
