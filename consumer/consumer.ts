@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  Base,
   Consumer,
   MessagesStreamFallbackModes,
   MessagesStreamModes,
@@ -59,6 +60,21 @@ const toConsumedRecord = (message: KafkaMessage): ConsumedRecord => ({
   headers: message.headerEntries.map(([name, value]) => [name.toString('utf8'), value ?? null] as const),
 });
 
+/**
+ * One metadata request for the topics before joining the group. The group join
+ * retries every failure in nested loops (about 20 s for a wrong password), while
+ * this answers at once for what no retry fixes: credentials, TLS trust, topic
+ * ACLs, an unreachable address.
+ */
+const preflight = async (options: ConstructorParameters<typeof Base>[0], topics: string[]): Promise<void> => {
+  const probe = new Base({ ...options, retries: 1, retryDelay: 250 });
+  try {
+    await probe.metadata({ topics });
+  } finally {
+    await probe.close().catch(() => undefined);
+  }
+};
+
 /** The lowest offset the handler asked to retry, per `"<topic>-<partition>"`. */
 const failedFrom = (response: unknown): Map<string, number> => {
   const failed = new Map<string, number>();
@@ -91,13 +107,16 @@ const startConsumer = async (deps: ConsumerDependencies): Promise<RunningConsume
     topics: config.topics,
     orgId: config.orgId,
   };
-  const client = new Consumer({
+  const clientOptions = {
     clientId: config.name,
-    groupId: config.groupId,
     bootstrapBrokers: config.brokers,
     // Without a CA file Node's bundled roots apply: Port's brokers use a public CA.
     tls: config.caFile === undefined ? {} : { ca: readFileSync(config.caFile, 'utf8') },
-    sasl: { mechanism: 'SCRAM-SHA-512', username: config.username, password: config.password },
+    sasl: { mechanism: 'SCRAM-SHA-512' as const, username: config.username, password: config.password },
+  };
+  const client = new Consumer({
+    ...clientOptions,
+    groupId: config.groupId,
     autocommit: false,
     // Fetch no further ahead than about one batch: what is buffered but not handled is read again after a crash anyway.
     highWaterMark: Math.max(config.batchSize, 16),
@@ -107,6 +126,7 @@ const startConsumer = async (deps: ConsumerDependencies): Promise<RunningConsume
 
   let stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
   try {
+    await preflight(clientOptions, config.topics);
     stream = await client.consume({
       topics: config.topics,
       mode: MessagesStreamModes.COMMITTED,
