@@ -13,6 +13,7 @@ import { DEFAULT_EMULATOR_CLIENT, startPortEmulator, type PortEmulator } from '.
 import { v1Run } from '../helpers/factories.js';
 import { createKafka, createTopics, startKafkaBroker, type KafkaBroker, type ScramUser } from '../kafka-broker/index.js';
 import { linesOf, REPO, run, type CliResult } from '../tools/cli.js';
+import { buildConsumer } from '../../tools/build-consumer.js';
 
 const { Partitioners } = kafkajs;
 
@@ -44,10 +45,13 @@ const env = (overrides: Record<string, string> = {}): Record<string, string> => 
   ...overrides,
 });
 
-/** A running `consume` process with its output so far. */
-const launch = (overrides: Record<string, string> = {}) => {
+/** A running `consume` process with its output so far (tsx on the sources, or node on a bundle). */
+const launch = (overrides: Record<string, string> = {}, command: { bin: string; args: string[]; cwd: string } = { bin: TSX, args: [MAIN], cwd: REPO }) => {
   const { JEST_WORKER_ID: _worker, NODE_OPTIONS: _options, ...inherited } = process.env;
-  const child: ChildProcessWithoutNullStreams = spawn(TSX, [MAIN], { cwd: REPO, env: { ...inherited, ...env(overrides) } });
+  const child: ChildProcessWithoutNullStreams = spawn(command.bin, command.args, {
+    cwd: command.cwd,
+    env: { ...inherited, ...env(overrides) },
+  });
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString('utf8')));
   child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString('utf8')));
@@ -183,5 +187,24 @@ describe('npm run consume: stopping and restarting', () => {
     expect(await consumer.exited).toBe(130);
     expect(consumer.output.stderr).toContain('SIGTERM again: exiting without waiting for the batch in hand');
     emulator.latencyMs = 0;
+  }, 60_000);
+});
+
+describe('the container bundle (npm run build:consumer)', () => {
+  it('runs with a bare node and no node_modules: consumes a run to SUCCESS and stops on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'consumer-bundle-'));
+    try {
+      const bundle = await buildConsumer(dir);
+      const runs = [createVmRun(200)];
+      for (const r of runs) emulator.createRun({ id: r.runId, action: 'create_vm' });
+      const consumer = launch({ KAFKA_CONSUMER_GROUP: `${ORG}.bundle` }, { bin: process.execPath, args: [bundle], cwd: dir });
+      await producer.send({ topic: `${ORG}.runs`, messages: runs.map((r) => ({ partition: 0, value: r.value })) });
+      await waitFor('the run to end', () => emulator.getRun(runs[0]?.runId ?? '')?.status === 'SUCCESS');
+      consumer.child.kill('SIGTERM');
+      expect(await consumer.exited).toBe(0);
+      expect(consumer.output.stderr).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });
