@@ -114,12 +114,19 @@ const lifecycle = async () => {
   await mod.benchLifecycle();
 };
 
+const consumer = async () => {
+  console.log('\n## Long-lived consumer (npm run consume)');
+  const { benchConsumer } = await import('./consumer.js');
+  await benchConsumer();
+};
+
 try {
   console.log(`port-kafka-lambda benchmark — Node ${process.version}, ${process.arch}`);
   await throughput();
   memory();
   await bundle();
   await lifecycle();
+  await consumer();
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
