@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as z from 'zod';
 import { PortKafkaError } from '../lambda/errors.js';
@@ -93,6 +94,23 @@ const loadConsumerConfig = (env: NodeJS.ProcessEnv = process.env): ConsumerConfi
     throw new ConsumerConfigError(
       `Invalid consumer configuration:\nKAFKA_CONSUMER_GROUP: ${redact(`"${e.KAFKA_CONSUMER_GROUP}"`)} is not a group Port lets you use; expected ${e.PORT_ORG_ID}.<name> or your Kafka username`,
     );
+  }
+  if (e.KAFKA_CA_FILE !== undefined) {
+    // Checked here so a typo is a configuration line (exit 2), not a TLS failure later.
+    let pem = '';
+    try {
+      pem = readFileSync(e.KAFKA_CA_FILE, 'utf8');
+    } catch (error) {
+      throw new ConsumerConfigError(
+        `Invalid consumer configuration:\nKAFKA_CA_FILE: cannot read ${e.KAFKA_CA_FILE} (${(error as NodeJS.ErrnoException).code ?? 'error'}); expected a PEM file with the brokers' CA certificate`,
+        { cause: error },
+      );
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ConsumerConfigError(
+        `Invalid consumer configuration:\nKAFKA_CA_FILE: ${e.KAFKA_CA_FILE} holds no PEM certificate; expected -----BEGIN CERTIFICATE-----`,
+      );
+    }
   }
   const topics = portTopics(e.PORT_ORG_ID);
   return {

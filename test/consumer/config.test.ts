@@ -1,10 +1,18 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { ConsumerConfigError, loadConsumerConfig, MAX_BATCH_BYTES } from '../../consumer/config.js';
 import { PORT_BROKERS } from '../../lambda/port/kafka.js';
 
 const ORG = 'org_sYG4DOJZNGy8bYnt';
 const PASSWORD = 'Pa55w0rd-RECOGNISABLE-7f3c9e';
+
+const scratch = mkdtempSync(join(tmpdir(), 'consumer-config-'));
+const CA_FILE = join(scratch, 'ca.pem');
+writeFileSync(CA_FILE, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const validEnv = (overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   PORT_ORG_ID: ORG,
@@ -62,7 +70,7 @@ describe('consumer configuration', () => {
   it('reads every optional variable', () => {
     const config = loadConsumerConfig(
       validEnv({
-        KAFKA_CA_FILE: '/etc/ssl/port-ca.pem',
+        KAFKA_CA_FILE: CA_FILE,
         KAFKA_BATCH_SIZE: '10',
         KAFKA_BATCH_WINDOW_MS: '0',
         KAFKA_STARTING_POSITION: 'TRIM_HORIZON',
@@ -71,13 +79,24 @@ describe('consumer configuration', () => {
       }),
     );
     expect(config).toMatchObject({
-      caFile: '/etc/ssl/port-ca.pem',
+      caFile: CA_FILE,
       batchSize: 10,
       batchWindowMs: 0,
       startingPosition: 'TRIM_HORIZON',
       batchTimeoutMs: 60_000,
       name: 'worker-1',
     });
+  });
+
+  it('refuses a KAFKA_CA_FILE that is missing or holds no certificate, before any connection', () => {
+    expect(problems(errorOf(validEnv({ KAFKA_CA_FILE: join(scratch, 'nope.pem') })))).toEqual([
+      `KAFKA_CA_FILE: cannot read ${join(scratch, 'nope.pem')} (ENOENT); expected a PEM file with the brokers' CA certificate`,
+    ]);
+    const notPem = join(scratch, 'not.pem');
+    writeFileSync(notPem, 'hello');
+    expect(problems(errorOf(validEnv({ KAFKA_CA_FILE: notPem })))).toEqual([
+      `KAFKA_CA_FILE: ${notPem} holds no PEM certificate; expected -----BEGIN CERTIFICATE-----`,
+    ]);
   });
 
   it('adds the change-log topic with KAFKA_CONSUME_CHANGE_LOG=true', () => {
