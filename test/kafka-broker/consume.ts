@@ -5,7 +5,7 @@ import type { ConsumedKafkaRecord } from './lambda-event.js';
 
 export interface ConsumeTopicOptions {
   topic: string;
-  /** Must match the user's group ACL prefix (e.g. `ORGID.`) when the authorizer is on. */
+  /** With the authorizer on, a group Port's ACLs allow the user: `<ORG_ID>.…` or its username. */
   groupId: string;
   user: ScramUser;
   /** Stop once this many records arrived. */
