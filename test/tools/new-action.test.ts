@@ -16,7 +16,8 @@ import { onlyFile, parseSummary } from './summary.js';
  */
 const copyProject = (): string => {
   const root = mkdtempSync(path.join(tmpdir(), 'new-action-test-'));
-  for (const p of ['lambda', 'tools', 'test/helpers', 'jest.config.js', 'tsconfig.json', 'package.json']) {
+  // tools/ imports infra/ (the bundle settings) and consumer/; the copy must type-check as the repo does.
+  for (const p of ['lambda', 'tools', 'infra', 'consumer', 'test/helpers', 'jest.config.js', 'tsconfig.json', 'package.json']) {
     mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
     cpSync(path.join(REPO, p), path.join(root, p), { recursive: true });
   }
