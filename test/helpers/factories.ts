@@ -1,21 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
+// A record as Lambda delivers it; key and value may be null or absent, unlike @types/aws-lambda says.
+import type { LambdaKafkaRecord } from '../../consumer/lambda-event.js';
 
 const ORG_ID = 'org_sYG4DOJZNGy8bYnt';
 const RUNS_TOPIC = `${ORG_ID}.runs`;
 const CHANGES_TOPIC = `${ORG_ID}.change.log`;
 
-/** A record as Lambda delivers it; key and value may be null or absent, unlike @types/aws-lambda says. */
-interface LambdaKafkaRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  timestampType: 'CREATE_TIME' | 'LOG_APPEND_TIME';
-  key?: string | null;
-  value: string | null;
-  headers: Record<string, number[]>[];
-}
 
 interface LambdaKafkaEvent {
   eventSource: 'SelfManagedKafka' | 'aws:kafka';
