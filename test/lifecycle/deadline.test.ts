@@ -129,4 +129,30 @@ describe('the Lambda deadline', () => {
     expect(remaining).toBeGreaterThan(7_000);
     expect(remaining).toBeLessThanOrEqual(8_000);
   });
+
+  it('keeps the budget a run had when it was accepted, even if the deadline is pulled in afterwards', async () => {
+    // Prepare: the consumer drains on SIGTERM by reporting no time left; a run that passed the
+    // start check before that must still run to its end, not be timed out at once.
+    let remaining = -1;
+    const probe = countingAction('probe', async (_input, ctx) => {
+      remaining = ctx.remainingTimeMs();
+    });
+    h = await createHarness({ actions: [probe.action], config: { runStartMinRemainingMs: 1_000, runDeadlineMarginMs: 1_000 } });
+    const { runId, message } = newRun(h, 'probe');
+    const context = lambdaContext(10_000);
+    let drained = false;
+    const live = context.getRemainingTimeInMillis.bind(context);
+    context.getRemainingTimeInMillis = () => (drained ? 0 : live());
+    // Drain while the run is being accepted (its status is read from Port).
+    h.emulator.faults.push({ match: { method: 'GET', path: `/v1/actions/runs/${runId}` }, respond: { delayMs: 30 } });
+    setTimeout(() => (drained = true), 10);
+
+    // Act
+    await h.handler(kafkaEvent([kafkaRecord({ value: message })]), context);
+
+    // Assess
+    expect(drained).toBe(true);
+    expect(h.emulator.getRun(runId)?.status).toBe('SUCCESS');
+    expect(remaining).toBeGreaterThan(8_000);
+  });
 });
