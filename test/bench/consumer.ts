@@ -2,16 +2,12 @@
 // Lambda event costs per record, and end-to-end records per second from a real
 // broker (SASL_SSL, SCRAM-SHA-512) through the handler with Port stubbed out.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import kafkajs from 'kafkajs';
 import { loadConsumerConfig } from '../../consumer/config.js';
 import { startConsumer } from '../../consumer/consumer.js';
 import { estimateEventBytes, toLambdaKafkaEvent, type ConsumedRecord } from '../../consumer/lambda-event.js';
 import { loadEvent, ORG_ID } from '../helpers/factories.js';
-import { createKafka, createTopics, startKafkaBroker } from '../kafka-broker/index.js';
+import { createProducer, createTopics, startKafkaBroker } from '../kafka-broker/index.js';
 import { routingHandler } from './routing.js';
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -46,14 +42,11 @@ const eventBuilding = () => {
 const endToEnd = async () => {
   const user = { username: `${ORG_ID}-bench`, password: randomBytes(12).toString('hex'), orgId: ORG_ID };
   const broker = await startKafkaBroker({ users: [user] });
-  const dir = mkdtempSync(join(tmpdir(), 'consumer-bench-'));
   try {
-    const caFile = join(dir, 'ca.pem');
-    writeFileSync(caFile, broker.ca);
     const topic = `${ORG_ID}.runs`;
     const total = 20_000;
     await createTopics(broker, [{ topic, numPartitions: 3 }]);
-    const producer = createKafka(broker, 'internal').producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer = createProducer(broker);
     await producer.connect();
     for (let i = 0; i < total; i += 1000) {
       await producer.send({ topic, messages: Array.from({ length: 1000 }, (_, j) => ({ partition: (i + j) % 3, value: runValue(i + j) })) });
@@ -74,7 +67,7 @@ const endToEnd = async () => {
           KAFKA_USERNAME: user.username,
           KAFKA_PASSWORD: user.password,
           KAFKA_CONSUMER_GROUP: `${ORG_ID}.bench-${batchSize}`,
-          KAFKA_CA_FILE: caFile,
+          KAFKA_CA_FILE: broker.caPath,
           KAFKA_STARTING_POSITION: 'TRIM_HORIZON',
           KAFKA_BATCH_SIZE: String(batchSize),
           KAFKA_BATCH_WINDOW_MS: String(windowMs),
@@ -92,7 +85,6 @@ const endToEnd = async () => {
       console.log(`${String(batchSize).padStart(10)} | ${String(windowMs).padStart(9)} | ${fmt(total / ((finished - started) / 1000)).padStart(9)} | ${batches}`);
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
     await broker.stop();
   }
 };

@@ -4,18 +4,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs, { type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { DEFAULT_EMULATOR_CLIENT, startPortEmulator, type PortEmulator } from '../../tools/port-emulator/index.js';
 import { v1Run } from '../helpers/factories.js';
-import { createKafka, createTopics, startKafkaBroker, type KafkaBroker, type ScramUser } from '../kafka-broker/index.js';
+import { waitFor } from '../helpers/wait.js';
+import { createProducer, createTopics, startKafkaBroker, type KafkaBroker, type ScramUser } from '../kafka-broker/index.js';
 import { linesOf, REPO, run, type CliResult } from '../tools/cli.js';
 import { buildConsumer } from '../../tools/build-consumer.js';
-
-const { Partitioners } = kafkajs;
 
 const ORG = 'org_ConsumeCliTest';
 const USER: ScramUser = { username: `${ORG}-user`, password: `pw-${randomBytes(10).toString('hex')}`, orgId: ORG };
@@ -25,8 +24,6 @@ const MAIN = `${REPO}consumer/main.ts`;
 let broker: KafkaBroker;
 let emulator: PortEmulator;
 let producer: Producer;
-let caDir: string;
-let caFile: string;
 
 const env = (overrides: Record<string, string> = {}): Record<string, string> => ({
   PORT_ORG_ID: ORG,
@@ -34,7 +31,7 @@ const env = (overrides: Record<string, string> = {}): Record<string, string> => 
   KAFKA_USERNAME: USER.username,
   KAFKA_PASSWORD: USER.password,
   KAFKA_CONSUMER_GROUP: `${ORG}.cli`,
-  KAFKA_CA_FILE: caFile,
+  KAFKA_CA_FILE: broker.caPath,
   KAFKA_STARTING_POSITION: 'TRIM_HORIZON',
   KAFKA_BATCH_WINDOW_MS: '50',
   PORT_API_URL: emulator.url,
@@ -59,14 +56,6 @@ const launch = (overrides: Record<string, string> = {}, command: { bin: string; 
   return { child, output, exited };
 };
 
-const waitFor = async (what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(50);
-  }
-};
-
 const createVmRun = (n: number) => {
   const message = v1Run('create_vm', { name: `cli-vm-${n}`, cpu: 2, memory: 4, storage: 50, region: 'eu-west-1' });
   return { runId: String(message.context.runId), value: JSON.stringify(message) };
@@ -80,23 +69,15 @@ const consume = (overrides: Record<string, string>, args: readonly string[] = []
 beforeAll(async () => {
   broker = await startKafkaBroker({ users: [USER] });
   await createTopics(broker, [{ topic: `${ORG}.runs` }, { topic: `${ORG}.change.log` }]);
-  producer = createKafka(broker, 'internal').producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true, // see consumer.test.ts: no phantom duplicates from kafkajs resends
-    maxInFlightRequests: 1,
-  });
+  producer = createProducer(broker);
   await producer.connect();
   emulator = await startPortEmulator({ autoCreateRuns: false });
-  caDir = mkdtempSync(join(tmpdir(), 'consume-cli-ca-'));
-  caFile = join(caDir, 'ca.pem');
-  writeFileSync(caFile, broker.ca);
 }, 120_000);
 
 afterAll(async () => {
   await producer?.disconnect();
   await emulator?.close();
   await broker?.stop();
-  if (caDir) rmSync(caDir, { recursive: true, force: true });
 });
 
 describe('npm run consume: one clear line for what the user must fix', () => {
@@ -154,7 +135,7 @@ describe('npm run consume: stopping and restarting', () => {
     const ended = () => runs.filter((r) => emulator.getRun(r.runId)?.status === 'SUCCESS').length;
 
     const first = launch({ KAFKA_BATCH_SIZE: '3' });
-    await waitFor('two runs to end', () => ended() >= 2);
+    await waitFor('two runs to end', () => ended() >= 2, 30_000);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     const endedByFirst = ended();
@@ -165,7 +146,7 @@ describe('npm run consume: stopping and restarting', () => {
     expect(runs.filter((r) => emulator.getRun(r.runId)?.status === 'IN_PROGRESS' && pickedUp(r.runId) > 0)).toEqual([]);
 
     const second = launch({ KAFKA_BATCH_SIZE: '3' });
-    await waitFor('every run to end', () => ended() === 8);
+    await waitFor('every run to end', () => ended() === 8, 30_000);
     second.child.kill('SIGINT');
     expect(await second.exited).toBe(0);
     expect(runs.map((r) => pickedUp(r.runId))).toEqual(runs.map(() => 1));
@@ -180,7 +161,7 @@ describe('npm run consume: stopping and restarting', () => {
     for (const r of runs) emulator.createRun({ id: r.runId, action: 'create_vm' });
     const consumer = launch({ KAFKA_CONSUMER_GROUP: `${ORG}.second-signal` });
     await producer.send({ topic: `${ORG}.runs`, messages: runs.map((r) => ({ partition: 0, value: r.value })) });
-    await waitFor('a run to be picked up', () => runs.some((r) => pickedUp(r.runId) > 0));
+    await waitFor('a run to be picked up', () => runs.some((r) => pickedUp(r.runId) > 0), 30_000);
     consumer.child.kill('SIGTERM');
     await sleep(50);
     consumer.child.kill('SIGTERM');
@@ -199,7 +180,7 @@ describe('the container bundle (npm run build:consumer)', () => {
       for (const r of runs) emulator.createRun({ id: r.runId, action: 'create_vm' });
       const consumer = launch({ KAFKA_CONSUMER_GROUP: `${ORG}.bundle` }, { bin: process.execPath, args: [bundle], cwd: dir });
       await producer.send({ topic: `${ORG}.runs`, messages: runs.map((r) => ({ partition: 0, value: r.value })) });
-      await waitFor('the run to end', () => emulator.getRun(runs[0]?.runId ?? '')?.status === 'SUCCESS');
+      await waitFor('the run to end', () => emulator.getRun(runs[0]?.runId ?? '')?.status === 'SUCCESS', 30_000);
       consumer.child.kill('SIGTERM');
       expect(await consumer.exited).toBe(0);
       expect(consumer.output.stderr).toBe('');

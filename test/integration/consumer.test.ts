@@ -4,12 +4,9 @@
 // emulator, through the same handler Lambda calls.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
-import kafkajs, { type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import * as z from 'zod';
 import { loadConsumerConfig, type ConsumerConfig } from '../../consumer/config.js';
 import { startConsumer, type RunningConsumer } from '../../consumer/consumer.js';
@@ -20,9 +17,8 @@ import { defineChangeHandler } from '../../lambda/changes/define.js';
 import { redactSecrets } from '../../lambda/logging/redact.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { loadEvent, v1Run } from '../helpers/factories.js';
-import { createKafka, createTopics, startKafkaBroker, withAdmin, type KafkaBroker, type ScramUser } from '../kafka-broker/index.js';
-
-const { Partitioners } = kafkajs;
+import { waitFor } from '../helpers/wait.js';
+import { createKafka, createProducer, createTopics, startKafkaBroker, withAdmin, type KafkaBroker, type ScramUser } from '../kafka-broker/index.js';
 
 /**
  * Each test gets its own org (user, topics, group), so one test's messages never reach
@@ -52,8 +48,6 @@ const takeOrg = (): Org => {
 
 let broker: KafkaBroker;
 let producer: Producer;
-let caDir: string;
-let caFile: string;
 
 /** CONSUMER_TEST_LOG=DEBUG shows the consumer's own log lines when a test needs explaining. */
 const quietLogger = () => new Logger({ serviceName: 'consumer-test', logLevel: (process.env.CONSUMER_TEST_LOG as 'INFO' | undefined) ?? 'SILENT', jsonReplacerFn: redactSecrets });
@@ -65,7 +59,7 @@ const envFor = (org: Org, overrides: Record<string, string> = {}): Record<string
   KAFKA_USERNAME: org.user.username,
   KAFKA_PASSWORD: org.user.password,
   KAFKA_CONSUMER_GROUP: `${org.orgId}.consumer-test`,
-  KAFKA_CA_FILE: caFile,
+  KAFKA_CA_FILE: broker.caPath,
   KAFKA_STARTING_POSITION: 'TRIM_HORIZON',
   KAFKA_BATCH_WINDOW_MS: '100',
   CONSUMER_NAME: 'consumer-test',
@@ -85,14 +79,6 @@ const runMessage = (action: string, inputs: Record<string, unknown> = {}) => {
   return { runId: String(message.context.runId), value: JSON.stringify(message) };
 };
 
-const waitFor = async (what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(50);
-  }
-};
-
 /** Committed offsets of a group, per partition, read over the admin listener. */
 const committed = async (groupId: string, topic: string): Promise<Record<number, number>> =>
   withAdmin(createKafka(broker, 'internal'), async (admin) => {
@@ -106,24 +92,13 @@ beforeAll(async () => {
     ...ORGS.flatMap((o) => [{ topic: o.runs, numPartitions: 3 }, { topic: o.changes }]),
     { topic: `${ORGS[0]?.orgId ?? ''}.other` },
   ]);
-  // Idempotent: kafkajs on Node 24 sometimes times a request out at once (its request queue
-  // computes a negative timer) and resends it; without idempotence the broker would store
-  // the message twice and the tests would count phantom records.
-  producer = createKafka(broker, 'internal').producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  producer = createProducer(broker);
   await producer.connect();
-  caDir = mkdtempSync(join(tmpdir(), 'consumer-ca-'));
-  caFile = join(caDir, 'ca.pem');
-  writeFileSync(caFile, broker.ca);
 }, 120_000);
 
 afterAll(async () => {
   await producer?.disconnect();
   await broker?.stop();
-  if (caDir) rmSync(caDir, { recursive: true, force: true });
 });
 
 /** Counts executions per run id: a run executed twice is the bug these tests exist to catch. */

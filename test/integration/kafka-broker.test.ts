@@ -7,6 +7,7 @@ import kafkajs, { type IHeaders, type KafkaConfig } from 'kafkajs';
 import {
   consumeTopic,
   createKafka,
+  createProducer,
   createTopics,
   ensureKafkaJars,
   startKafkaBroker,
@@ -52,7 +53,7 @@ afterAll(async () => {
 
 /** Produces as the harness superuser over the same SASL_SSL listener the user reaches. */
 async function produce(topic: string, messages: OutgoingMessage[]): Promise<void> {
-  const producer = createKafka(broker, broker.admin).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = createProducer(broker, broker.admin);
   await producer.connect();
   try {
     // One send per message keeps the offsets within each partition in list order.

@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs from 'kafkajs';
 import * as z from 'zod';
 import { defineAction } from '../../lambda/actions/define.js';
 import type { RecordOutcome } from '../../lambda/batch/outcome.js';
@@ -15,7 +14,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { CHANGES_TOPIC, lambdaContext, loadEvent, ORG_ID, RUNS_TOPIC, v1Run } from '../helpers/factories.js';
 import {
   consumeTopic,
-  createKafka,
+  createProducer,
   createTopics,
   startKafkaBroker,
   toLambdaKafkaEvent,
@@ -24,9 +23,6 @@ import {
   type LambdaKafkaEvent,
   type ScramUser,
 } from '../kafka-broker/index.js';
-
-// Default import: kafkajs is CommonJS and Node's ESM loader cannot see most of its named exports.
-const { Partitioners } = kafkajs;
 
 const ORG_USER: ScramUser = {
   username: `${ORG_ID}-user`,
@@ -210,7 +206,7 @@ let changesConsumed: ConsumedKafkaRecord[] = [];
 
 /** Produces one message per send so offsets follow list order; returns the broker's offsets. */
 async function produce(messages: readonly Planned[]): Promise<number[]> {
-  const producer = createKafka(broker, broker.admin).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = createProducer(broker, broker.admin);
   await producer.connect();
   try {
     const offsets: number[] = [];

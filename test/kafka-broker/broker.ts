@@ -40,6 +40,8 @@ export interface KafkaBroker {
   bootstrapServers: string;
   /** PEM of the CA that signed the broker certificate (SAN DNS:localhost, IP:127.0.0.1). */
   ca: string;
+  /** The CA as a PEM file inside workDir; gone after stop(). */
+  caPath: string;
   users: readonly ScramUser[];
   /** A SCRAM superuser on the SASL_SSL listener, for the harness (create topics, produce). */
   admin: ScramUser;
@@ -229,6 +231,7 @@ async function launch(
   const broker: KafkaBroker = {
     bootstrapServers: `127.0.0.1:${saslPort}`,
     ca: tls.caPem,
+    caPath: tls.caPath,
     users: options.users,
     admin,
     internalBootstrapServers: `127.0.0.1:${internalPort}`,

@@ -1,11 +1,11 @@
-import kafkajs, { type Admin, type AclEntry, type Kafka, type KafkaConfig } from 'kafkajs';
+import kafkajs, { type Admin, type AclEntry, type Kafka, type KafkaConfig, type Producer } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ScramUser } from './broker.js';
 
 // kafkajs is CommonJS and builds module.exports with member expressions and a spread, which
 // Node's CJS named-export detection cannot see: named value imports fail under plain Node ESM
 // (tsx) even though Jest's loader accepts them. The default import is the whole object.
-const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes, logLevel } = kafkajs;
+const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Partitioners, ResourcePatternTypes, logLevel } = kafkajs;
 
 /** What a client needs to reach the test broker; a started KafkaBroker satisfies it. */
 export interface BrokerEndpoint {
@@ -114,6 +114,20 @@ export async function createAclsAndWait(admin: Admin, acl: AclEntry[], timeoutMs
     if (Date.now() > deadline) throw new Error(`ACLs not visible after ${timeoutMs} ms: ${JSON.stringify(missing)}`);
     await sleep(100);
   }
+}
+
+/**
+ * An idempotent producer, by default over the superuser INTERNAL listener. kafkajs on Node 24
+ * sometimes times a request out at once (its request queue computes a negative timer) and
+ * resends it; without idempotence the broker would store the message twice and tests would
+ * count phantom records.
+ */
+export function createProducer(broker: BrokerEndpoint, user: ScramUser | 'internal' = 'internal'): Producer {
+  return createKafka(broker, user).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
 }
 
 export interface TopicSpec {

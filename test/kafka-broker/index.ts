@@ -4,6 +4,7 @@ export { ensureKafkaJars, type EnsureKafkaJarsOptions, type KafkaJars } from './
 export {
   createAclsAndWait,
   createKafka,
+  createProducer,
   createTopics,
   portOrgAcls,
   withAdmin,

@@ -6,6 +6,8 @@ import { runOrThrow } from './exec.js';
 export interface BrokerTlsMaterial {
   /** PEM of the self-signed CA; clients trust only this. */
   caPem: string;
+  /** The same CA as a PEM file (what a client configured by a file path, such as the consumer's KAFKA_CA_FILE, needs). */
+  caPath: string;
   /** PKCS12 keystore holding the broker key and its chain (server cert + CA). */
   keystorePath: string;
   keystorePassword: string;
@@ -53,5 +55,5 @@ export async function generateBrokerTls(dir: string): Promise<BrokerTlsMaterial>
     'pkcs12', '-export', '-name', 'broker', '-in', p('broker.pem'), '-inkey', p('broker.key'),
     '-certfile', p('ca.pem'), '-out', p('broker.p12'), '-passout', `pass:${keystorePassword}`,
   ]);
-  return { caPem: await readFile(p('ca.pem'), 'utf8'), keystorePath: p('broker.p12'), keystorePassword };
+  return { caPem: await readFile(p('ca.pem'), 'utf8'), caPath: p('ca.pem'), keystorePath: p('broker.p12'), keystorePassword };
 }
