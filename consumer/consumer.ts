@@ -75,18 +75,35 @@ const preflight = async (options: ConstructorParameters<typeof Base>[0], topics:
   }
 };
 
-/** The lowest offset the handler asked to retry, per `"<topic>-<partition>"`. */
-const failedFrom = (response: unknown): Map<string, number> => {
-  const failed = new Map<string, number>();
+/** A fetched message with its record, converted once: sized for the batch, then put in the event. */
+interface Fetched {
+  message: KafkaMessage;
+  record: ConsumedRecord;
+}
+
+async function* converted(stream: AsyncIterable<KafkaMessage>): AsyncGenerator<Fetched> {
+  for await (const message of stream) yield { message, record: toConsumedRecord(message) };
+}
+
+/** Lambda's `"<topic>-<partition>"`, the key of partial batch responses too. */
+const partitionKey = (r: { topic: string; partition: number }): string => `${r.topic}-${r.partition}`;
+
+/** The lowest offset per `"<topic>-<partition>"` among `entries`. */
+const lowestPerPartition = (entries: Iterable<readonly [string, number]>): Map<string, number> => {
+  const lowest = new Map<string, number>();
+  for (const [key, offset] of entries) lowest.set(key, Math.min(lowest.get(key) ?? Infinity, offset));
+  return lowest;
+};
+
+/** The offsets the handler asked to retry, as `[partition key, offset]`. */
+function* retriesIn(response: unknown): Generator<[string, number]> {
   const items = (response as { batchItemFailures?: unknown } | null | undefined)?.batchItemFailures;
-  if (!Array.isArray(items)) return failed;
+  if (!Array.isArray(items)) return;
   for (const item of items) {
     const id = (item as { itemIdentifier?: { partition?: unknown; offset?: unknown } }).itemIdentifier;
-    if (typeof id?.partition !== 'string' || typeof id.offset !== 'number') continue;
-    failed.set(id.partition, Math.min(failed.get(id.partition) ?? Infinity, id.offset));
+    if (typeof id?.partition === 'string' && typeof id.offset === 'number') yield [id.partition, id.offset];
   }
-  return failed;
-};
+}
 
 /**
  * Joins the consumer group and feeds the handler batches built like a Lambda
@@ -151,9 +168,9 @@ const startConsumer = async (deps: ConsumerDependencies): Promise<RunningConsume
   let current: BatchContext | undefined;
 
   /** Commits each partition's last handled record; a failed commit means a redelivery, never a loss. */
-  const commit = async (handled: readonly KafkaMessage[]): Promise<void> => {
+  const commit = async (handled: readonly Fetched[]): Promise<void> => {
     const last = new Map<string, KafkaMessage>();
-    for (const message of handled) last.set(`${message.topic}-${message.partition}`, message);
+    for (const { message } of handled) last.set(partitionKey(message), message);
     await Promise.all(
       [...last.values()].map(async (message) => {
         try {
@@ -173,32 +190,28 @@ const startConsumer = async (deps: ConsumerDependencies): Promise<RunningConsume
     );
   };
 
-  const handleBatch = async (batch: readonly KafkaMessage[]): Promise<void> => {
+  const handleBatch = async (batch: readonly Fetched[]): Promise<void> => {
     let remaining = batch;
     for (let attempt = 1; ; attempt += 1) {
-      const event = toLambdaKafkaEvent(remaining.map(toConsumedRecord), { bootstrapServers: config.brokers });
+      const event = toLambdaKafkaEvent(remaining.map((f) => f.record), { bootstrapServers: config.brokers });
       current = batchContext(config.name, config.batchTimeoutMs, deps.now);
       if (stopping.signal.aborted) current.drain();
       let failed: Map<string, number>;
       try {
-        failed = failedFrom(await deps.handler(event, current));
+        failed = lowestPerPartition(retriesIn(await deps.handler(event, current)));
       } catch (error) {
         // Only an invalid event or a bug gets here (the handler reports retries per record):
         // retry the whole batch, as Lambda would.
         logger.error('The handler failed; the batch will be retried', {
           error: error instanceof Error ? error.message : String(error),
         });
-        failed = new Map();
-        for (const m of remaining) {
-          const key = `${m.topic}-${m.partition}`;
-          failed.set(key, Math.min(failed.get(key) ?? Infinity, Number(m.offset)));
-        }
+        failed = lowestPerPartition(remaining.map(({ record }) => [partitionKey(record), Number(record.offset)] as const));
       } finally {
         current = undefined;
       }
-      const handled = remaining.filter((m) => Number(m.offset) < (failed.get(`${m.topic}-${m.partition}`) ?? Infinity));
-      await commit(handled);
-      remaining = remaining.filter((m) => Number(m.offset) >= (failed.get(`${m.topic}-${m.partition}`) ?? Infinity));
+      const isDone = ({ record }: Fetched) => Number(record.offset) < (failed.get(partitionKey(record)) ?? Infinity);
+      await commit(remaining.filter(isDone));
+      remaining = remaining.filter((f) => !isDone(f));
       if (remaining.length === 0 || stopping.signal.aborted) return;
       const delayMs = retryDelay(attempt);
       logger.warn('Records left for a retry', { records: remaining.length, attempt, delayMs });
@@ -212,10 +225,10 @@ const startConsumer = async (deps: ConsumerDependencies): Promise<RunningConsume
       maxRecords: config.batchSize,
       windowMs: config.batchWindowMs,
       maxBytes: config.maxBatchBytes,
-      sizeOf: (m: KafkaMessage) => estimateEventBytes(toConsumedRecord(m)),
+      sizeOf: (f: Fetched) => estimateEventBytes(f.record),
     };
     try {
-      for await (const batch of batches(stream, limits, stopping.signal)) await handleBatch(batch);
+      for await (const batch of batches(converted(stream), limits, stopping.signal)) await handleBatch(batch);
     } catch (error) {
       throw explainKafkaError(error, explainContext);
     } finally {
