@@ -11,7 +11,8 @@ interface BatchContext extends Context {
 }
 
 /**
- * The Lambda context the handler gets for one batch. The handler reads its
+ * The Lambda context the handler gets for one batch, outside Lambda (the
+ * consumer, and `npm run invoke` through tools/invoke/context.ts). The handler reads its
  * deadline from getRemainingTimeInMillis, so the budget counts down from the
  * call, as the function timeout does in Lambda.
  */
@@ -25,8 +26,8 @@ const batchContext = (name: string, budgetMs: number, now: () => number = Date.n
     invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${name}`,
     memoryLimitInMB: String(Math.round(process.constrainedMemory() / 1024 / 1024) || 0),
     awsRequestId: randomUUID(),
-    logGroupName: name,
-    logStreamName: 'consumer',
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
     getRemainingTimeInMillis: () => (draining ? 0 : Math.max(0, budgetMs - (now() - start))),
     drain: () => {
       draining = true;
