@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as z from 'zod';
+import { ORG_ID_PATTERN } from '../lambda/config.js';
 import { PortKafkaError } from '../lambda/errors.js';
 import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, PORT_BROKERS, portTopics } from '../lambda/port/kafka.js';
 
@@ -21,7 +22,7 @@ const MAX_BATCH_BYTES = 6 * 1024 * 1024;
  * are read by the handler's own config, exactly as in Lambda.
  */
 const ConsumerEnv = z.object({
-  PORT_ORG_ID: z.string({ error: 'is required; expected your Port org id (org_…)' }).regex(/^org_[A-Za-z0-9]+$/, {
+  PORT_ORG_ID: z.string({ error: 'is required; expected your Port org id (org_…)' }).regex(ORG_ID_PATTERN, {
     error: 'is not a Port org id; expected e.g. org_sYG4DOJZNGy8bYnt',
   }),
   PORT_REGION: z.enum(['eu', 'us'], { error: 'expected eu or us' }).default('eu'),

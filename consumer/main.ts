@@ -12,6 +12,7 @@ import { createHandler } from '../lambda/app.js';
 import { loadConfig } from '../lambda/config.js';
 import { PortKafkaError } from '../lambda/errors.js';
 import { createLogger } from '../lambda/logging/logger.js';
+import { CredentialsEnv } from '../lambda/port/credentials.js';
 import { productionDependencies } from '../lambda/wiring.js';
 import { loadConsumerConfig } from './config.js';
 import { startConsumer } from './consumer.js';
@@ -55,7 +56,8 @@ const main = async (argv: readonly string[]): Promise<void> => {
   } catch (error) {
     return fail(2, error instanceof Error ? error.message : String(error));
   }
-  if (!process.env.PORT_CREDENTIALS_SECRET_ARN && !(process.env.PORT_CLIENT_ID && process.env.PORT_CLIENT_SECRET)) {
+  const env = process.env;
+  if (!env[CredentialsEnv.SECRET_ARN] && !(env[CredentialsEnv.CLIENT_ID] && env[CredentialsEnv.CLIENT_SECRET])) {
     fail(2, 'Invalid consumer configuration:\nPORT_CLIENT_ID: is required with PORT_CLIENT_SECRET (or set PORT_CREDENTIALS_SECRET_ARN)');
   }
 

@@ -10,6 +10,9 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
+/** A Port org id, e.g. org_sYG4DOJZNGy8bYnt. */
+const ORG_ID_PATTERN = /^org_[A-Za-z0-9]+$/;
+
 const positiveInt = (max: number) =>
   z.coerce.number().int().min(1).max(max);
 
@@ -20,7 +23,7 @@ const positiveInt = (max: number) =>
 const HandlerEnv = z.object({
   PORT_ORG_ID: z
     .string()
-    .regex(/^org_[A-Za-z0-9]+$/, 'expected a Port org id such as org_sYG4DOJZNGy8bYnt')
+    .regex(ORG_ID_PATTERN, 'expected a Port org id such as org_sYG4DOJZNGy8bYnt')
     .optional(),
   PORT_REGION: z.enum(['eu', 'us']).default('eu'),
   PORT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -83,4 +86,4 @@ const loadConfig = (env: NodeJS.ProcessEnv = process.env): HandlerConfig => {
 };
 
 export type { HandlerConfig };
-export { loadConfig, UnknownActionPolicy };
+export { loadConfig, ORG_ID_PATTERN, UnknownActionPolicy };
