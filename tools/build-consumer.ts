@@ -2,14 +2,14 @@
  * `npm run build:consumer [-- <outdir>]`: bundles the long-lived consumer into
  * one ESM file (default `dist/consumer.mjs`, plus its source map) that runs
  * with a bare `node` and no node_modules, the way a container image wants it.
- * Same esbuild settings as the Lambda asset (infra/constructs/consumer-function.ts).
+ * Same esbuild settings as the Lambda asset (infra/constructs/consumer-function.ts, infra/bundling.ts).
  */
 import { build, type Plugin } from 'esbuild';
 import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CREATE_REQUIRE_BANNER } from '../infra/constructs/consumer-function.js';
+import { CREATE_REQUIRE_BANNER } from '../infra/bundling.js';
 
 const repo = fileURLToPath(new URL('../', import.meta.url));
 

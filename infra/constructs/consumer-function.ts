@@ -5,13 +5,8 @@ import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from '
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { CREATE_REQUIRE_BANNER } from '../bundling.js';
 
-/**
- * Some dependencies are CommonJS and call `require` at run time; in an ESM
- * bundle that only works with a `require` made by `createRequire`.
- */
-const CREATE_REQUIRE_BANNER =
-  "import { createRequire as __portKafkaCreateRequire } from 'node:module'; const require = __portKafkaCreateRequire(import.meta.url);";
 
 interface ConsumerFunctionProps {
   /** The handler module (TypeScript); it exports `handler`. */
@@ -93,4 +88,4 @@ class ConsumerFunction extends Construct {
 }
 
 export type { ConsumerFunctionProps };
-export { ConsumerFunction, CREATE_REQUIRE_BANNER };
+export { ConsumerFunction };

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { CREATE_REQUIRE_BANNER } from '../../infra/bundling.js';
 import { baseline, lambdaContext, routingHandler, runBatch } from './routing.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -80,7 +81,7 @@ const bundle = async () => {
     minify: true,
     sourcemap: true,
     outfile,
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    banner: { js: CREATE_REQUIRE_BANNER },
     logLevel: 'silent',
   });
   console.log(`bundle: ${fmt(statSync(outfile).size / 1024)} kB (+ ${fmt(statSync(`${outfile}.map`).size / 1024)} kB source map)`);

@@ -1,0 +1,15 @@
+/**
+ * Settings every ESM bundle of this project shares: the Lambda asset
+ * (constructs/consumer-function.ts), the consumer's container bundle
+ * (tools/build-consumer.ts) and the benchmark. Kept free of aws-cdk-lib so
+ * the latter two do not load it.
+ */
+
+/**
+ * Some dependencies are CommonJS and call `require` at run time; in an ESM
+ * bundle that only works with a `require` made by `createRequire`.
+ */
+const CREATE_REQUIRE_BANNER =
+  "import { createRequire as __portKafkaCreateRequire } from 'node:module'; const require = __portKafkaCreateRequire(import.meta.url);";
+
+export { CREATE_REQUIRE_BANNER };
