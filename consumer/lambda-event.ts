@@ -157,12 +157,28 @@ function toLambdaKafkaEvent(
 }
 
 /**
+ * A record's JSON without topic, key, value and headers, at its longest: the
+ * widest numbers and null key and value (longer than empty strings). Derived
+ * rather than counted, so a field added to the record is counted too.
+ */
+const FIXED_RECORD_BYTES = JSON.stringify({
+  topic: '',
+  partition: 2_147_483_647,
+  offset: Number.MIN_SAFE_INTEGER,
+  timestamp: Number.MIN_SAFE_INTEGER,
+  timestampType: 'LOG_APPEND_TIME',
+  key: null,
+  value: null,
+  headers: [],
+} satisfies Omit<LambdaKafkaRecord, 'key'> & { key: null }).length;
+
+/**
  * Roughly what the record weighs in the event's JSON: base64 key and value,
  * header bytes as decimal numbers, plus the fixed fields. Used to keep a batch
  * under Lambda's 6 MB invoke payload, as the event source mapping does.
  */
 const estimateEventBytes = (record: ConsumedRecord): number => {
-  let bytes = 160 + record.topic.length;
+  let bytes = FIXED_RECORD_BYTES + record.topic.length;
   if (record.key !== null) bytes += Math.ceil(record.key.length / 3) * 4;
   if (record.value !== null) bytes += Math.ceil(record.value.length / 3) * 4;
   // A header name is a JSON string of any UTF-8: escapes and multi-byte characters count.
