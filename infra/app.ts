@@ -1,12 +1,11 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DeployConfigError, loadDeployConfig } from './config.js';
-import { registeredIdentifiers } from './filters.js';
-import { PortKafkaStack } from './stack.js';
+import { DeployConfigError, loadDeployConfig, PortKafkaStack, registeredIdentifiers } from 'port-kafka-lambda/cdk';
 
 /*
- * CDK entry: wiring only. The configuration is validated before any construct
- * exists; a bad value ends the process with one line per problem.
+ * CDK entry: wiring only. The stack settings live in cdk.json's "context"; they
+ * are validated before any construct exists, and a bad value ends the process
+ * with one line per problem. The stack bundles lambda/handler.ts.
  */
 const app = new App();
 
@@ -24,7 +23,7 @@ try {
 // The registry is imported only when filtering is on, so a synth without
 // filters does not depend on the action modules loading.
 const actionIdentifiers = config.filterActions
-  ? registeredIdentifiers((await import('../lambda/actions/index.js')).actions)
+  ? registeredIdentifiers((await import('../lambda/app.js')).default.actions)
   : undefined;
 
 const stack = new PortKafkaStack(app, config.stackName, {

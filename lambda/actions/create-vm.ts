@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { defineAction } from './define.js';
+import { defineAction } from 'port-kafka-lambda';
 
 /**
  * Creates a VM (here: computes its identity and size class) and records it in

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { defineAction } from './define.js';
+import { defineAction } from 'port-kafka-lambda';
 
 /**
  * A day-2 action on a `service` entity: rolls out a version to an

@@ -1,5 +1,5 @@
 import { createVm } from './create-vm.js';
-import type { ActionDefinition } from './define.js';
+import type { ActionDefinition } from 'port-kafka-lambda';
 import { deployService } from './deploy-service.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { ChangeHandlerDefinition } from './define.js';
+import type { ChangeHandlerDefinition } from 'port-kafka-lambda';
 import { vmStorageAlert } from './vm-storage-alert.js';
 
 /** Every change handler; each change event goes to all handlers whose match fits. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { defineChangeHandler } from './define.js';
+import { defineChangeHandler } from 'port-kafka-lambda';
 
 const VmProperties = z.looseObject({
   storage_size: z.number().positive(),

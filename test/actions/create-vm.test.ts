@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { kafkaEvent, kafkaRecord, lambdaContext, loadEvent, v1Run } from '../helpers/factories.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import app from '../../lambda/app.js';
+import { createHarness, type Harness, kafkaEvent, kafkaRecord, lambdaContext, loadEvent, v1Run } from 'port-kafka-lambda/testing';
 
 describe('create_vm action', () => {
   let h: Harness | undefined;
@@ -8,8 +8,8 @@ describe('create_vm action', () => {
 
   it('creates the vm entity tied to the run, links the console and reports SUCCESS', async () => {
     // Prepare
-    h = await createHarness();
-    const message = loadEvent<{ context: { runId: string } }>('v1-create-vm.json');
+    h = await createHarness({ app });
+    const message = loadEvent<{ context: { runId: string } }>('v1-run-create-vm.json');
     const runId = message.context.runId;
     h.emulator.createRun({ id: runId, action: 'create_vm' });
     // Act
@@ -32,15 +32,15 @@ describe('create_vm action', () => {
   });
 
   it('routes the recommended template’s <blueprint>_-prefixed identifier and uses the given name', async () => {
-    h = await createHarness();
-    const message = loadEvent<{ runId: string }>('recommended-create-vm.json');
+    h = await createHarness({ app });
+    const message = loadEvent<{ runId: string }>('recommended-run-create-vm.json');
     h.emulator.createRun({ id: message.runId, action: 'vm_create_vm' });
     await h.handler(kafkaEvent([kafkaRecord({ value: message })]), lambdaContext());
     expect(h.emulator.getRun(message.runId)?.summary).toBe('Created medium VM build-agent-7 in us-east-1');
   });
 
   it('fails the run naming the inputs that are wrong', async () => {
-    h = await createHarness();
+    h = await createHarness({ app });
     h.emulator.createRun({ id: 'r_badvm', action: 'create_vm' });
     const message = v1Run('create_vm', { cpu: 'two', memory: 4, storage: 5, region: 'mars-1' }, 'r_badvm');
     await h.handler(kafkaEvent([kafkaRecord({ value: message })]), lambdaContext());

@@ -1,9 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { DEFAULT_EMULATOR_CLIENT } from '../../tools/port-emulator/index.js';
-import { kafkaEvent, kafkaRecord, lambdaContext, loadEvent } from '../helpers/factories.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
-import { captureLogs } from '../helpers/logs.js';
-import { encryptSecretInput } from '../helpers/secrets.js';
+import app from '../../lambda/app.js';
+import { captureLogs, createHarness, DEFAULT_EMULATOR_CLIENT, encryptSecretInput, type Harness, kafkaEvent, kafkaRecord, lambdaContext, loadEvent } from 'port-kafka-lambda/testing';
 
 type Message = { context: { runId: string }; payload: { properties: Record<string, unknown>; censoredProperties: string[] } };
 
@@ -12,8 +9,8 @@ describe('deploy_service action', () => {
   afterEach(() => h?.close());
 
   it('deploys on the run’s entity, logs each step and records the version on the service', async () => {
-    h = await createHarness();
-    const message = loadEvent<Message>('v2-compat-deploy-service.json');
+    h = await createHarness({ app });
+    const message = loadEvent<Message>('v2-compat-run-deploy-service.json');
     h.emulator.createRun({ id: message.context.runId, action: 'deploy_service' });
     await h.handler(kafkaEvent([kafkaRecord({ value: message })]), lambdaContext());
     const run = h.emulator.getRun(message.context.runId);
@@ -29,9 +26,9 @@ describe('deploy_service action', () => {
 
   it('decrypts a secret input without it reaching a log line, Port, or the summary', async () => {
     // Prepare
-    h = await createHarness({ logLevel: 'DEBUG' });
+    h = await createHarness({ app, logLevel: 'DEBUG' });
     const token = 'ghp_registryTokenValue0123456789';
-    const message = loadEvent<Message>('v2-compat-deploy-service.json');
+    const message = loadEvent<Message>('v2-compat-run-deploy-service.json');
     message.payload.properties.registry_token = encryptSecretInput(token, DEFAULT_EMULATOR_CLIENT.clientSecret);
     message.payload.censoredProperties = ['registry_token'];
     h.emulator.createRun({ id: message.context.runId, action: 'deploy_service' });
@@ -52,8 +49,8 @@ describe('deploy_service action', () => {
   });
 
   it('refuses production deployments from automations with a readable FAILURE', async () => {
-    h = await createHarness();
-    const message = loadEvent<{ runId: string; inputs: Record<string, unknown> }>('automation-deploy-service.json');
+    h = await createHarness({ app });
+    const message = loadEvent<{ runId: string; inputs: Record<string, unknown> }>('automation-run-deploy-service.json');
     message.inputs.environment = 'production';
     h.emulator.createRun({ id: message.runId, action: 'deploy_service' });
     await h.handler(kafkaEvent([kafkaRecord({ value: message })]), lambdaContext());

@@ -1,0 +1,543 @@
+import * as z from 'zod';
+import { PortKafkaError } from '../errors.js';
+import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, PORT_BROKERS } from '../port/kafka.js';
+
+/**
+ * Deployment configuration of the stack.
+ *
+ * Every value is a CDK context key (cdk.json `context`, or `-c key=value`),
+ * and can be overridden by an environment variable `PORT_KAFKA_<KEY>` in
+ * upper snake case (`orgId` → `PORT_KAFKA_ORG_ID`). The environment wins
+ * because cdk.json ships an example configuration that CI must be able to
+ * replace without editing the file. Values from `-c` and the environment are
+ * strings, so numbers, booleans and lists are coerced here.
+ *
+ * Validation runs before any construct is created; each problem becomes one
+ * line naming the key, the value and what is expected.
+ */
+
+/** Lambda's hard cap for functions behind a Kafka event source mapping. */
+const KAFKA_ESM_MAX_TIMEOUT_SECONDS = 14 * 60;
+
+/** The retention values CloudWatch Logs accepts (days). */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+  2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** Keys that only mean something in provisioned mode. */
+const PROVISIONED_ONLY = [
+  'minimumPollers',
+  'maximumPollers',
+  'pollerGroupName',
+  'retryAttempts',
+  'maxRecordAgeSeconds',
+  'bisectBatchOnError',
+  'reportBatchItemFailures',
+  'onFailureDestination',
+] as const;
+
+/** The keys, in the order the README documents them. */
+const CONFIG_KEYS = [
+  'stackName',
+  'orgId',
+  'portRegion',
+  'portApiUrl',
+  'brokers',
+  'consumerGroupId',
+  'kafkaUsername',
+  'consumeChangeLog',
+  'kafkaEnabled',
+  'kafkaSecretArn',
+  'kafkaSecretName',
+  'kafkaSecretKmsKeyArn',
+  'portSecretArn',
+  'portSecretName',
+  'portSecretKmsKeyArn',
+  'batchSize',
+  'maxBatchingWindowSeconds',
+  'startingPosition',
+  'startingPositionTimestamp',
+  'functionTimeoutSeconds',
+  'memorySizeMb',
+  'logRetentionDays',
+  'logLevel',
+  'unknownAction',
+  'partitionConcurrency',
+  'parkingQueue',
+  'filterActions',
+  'alarmEmail',
+  'alarmTopicArn',
+  'offsetLagThreshold',
+  'provisioned',
+  ...PROVISIONED_ONLY,
+] as const;
+type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+
+// ---------------------------------------------------------------------------
+// Coercion helpers: accept JSON types from cdk.json and strings from -c / env.
+
+const trimmed = (v: unknown): unknown => (typeof v === 'string' ? v.trim() : v);
+
+/** `undefined` for absent or empty values, so "unset" is uniform. */
+const blankToUndefined = (v: unknown): unknown => {
+  const t = trimmed(v);
+  return t === '' || t === null ? undefined : t;
+};
+
+const bool = () =>
+  z.preprocess(
+    (v) => {
+      const t = blankToUndefined(v);
+      if (t === 'true') return true;
+      if (t === 'false') return false;
+      return t;
+    },
+    z.boolean({ error: (i) => `${JSON.stringify(i.input)} is not a boolean; expected true or false` })
+  );
+
+const int = (min: number, max: number, what: string) => {
+  const error = (i: { input?: unknown }): string => `${JSON.stringify(i.input)} is out of range; expected ${what}`;
+  return z.preprocess(
+    (v) => {
+      const t = blankToUndefined(v);
+      return typeof t === 'string' && /^-?\d+$/.test(t) ? Number(t) : t;
+    },
+    z
+      .number({ error: (i) => `${JSON.stringify(i.input)} is not a number; expected ${what}` })
+      .int({ error })
+      .min(min, { error })
+      .max(max, { error })
+  );
+};
+
+const list = z.preprocess((v) => {
+  const t = blankToUndefined(v);
+  if (typeof t !== 'string') return t;
+  if (t.startsWith('[')) {
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      return t;
+    }
+  }
+  return t.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}, z.array(z.string(), { error: 'expected a list (JSON array or comma-separated)' }));
+
+const optionalString = z.preprocess(blankToUndefined, z.string().optional());
+
+// ---------------------------------------------------------------------------
+// Field schemas.
+
+/** Port org ids look like `org_sYG4DOJZNGy8bYnt`. */
+const ORG_ID = /^org_[A-Za-z0-9]{8,64}$/;
+/** A complete secret ARN (with the 6-character suffix), so IAM can be exact. */
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const KMS_KEY_ARN =
+  /^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]+$/;
+const SNS_TOPIC_ARN =
+  /^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+/** Secrets Manager name characters. */
+const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** CloudFormation stack name rules. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+const secretArn = (key: string) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(SECRET_ARN, {
+        error: (issue) =>
+          `${JSON.stringify(issue.input)} is not a complete Secrets Manager secret ARN; expected arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> (or set ${key.replace('Arn', 'Name')} to import by name)`,
+      })
+      .optional()
+  );
+
+const kmsKeyArn = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .regex(KMS_KEY_ARN, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<account>:key/<key id>`,
+    })
+    .optional()
+);
+
+const secretName = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .regex(SECRET_NAME, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a Secrets Manager secret name; expected 1-512 of A-Z a-z 0-9 / _ + = . @ -`,
+    })
+    .optional()
+);
+
+const RawConfig = z.object({
+  stackName: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(STACK_NAME, {
+        error: (i) =>
+          `${JSON.stringify(i.input)} is not a CloudFormation stack name; expected a letter then letters, digits or hyphens`,
+      })
+      .default('PortKafkaConsumer')
+  ),
+  orgId: z.preprocess(
+    blankToUndefined,
+    z
+      .string({ error: 'is required; expected your Port organization id, e.g. org_sYG4DOJZNGy8bYnt' })
+      .regex(ORG_ID, {
+        error: (i) =>
+          `${JSON.stringify(i.input)} is not a Port organization id; expected org_ followed by letters and digits, e.g. org_sYG4DOJZNGy8bYnt`,
+      })
+  ),
+  portRegion: z.preprocess(
+    blankToUndefined,
+    z.enum(['eu', 'us'], {
+      error: (i) =>
+        i.input === undefined
+          ? 'is required; expected eu or us (the region of your Port account)'
+          : `${JSON.stringify(i.input)} is not a Port region; expected eu or us`,
+    })
+  ),
+  portApiUrl: z.preprocess(
+    blankToUndefined,
+    z
+      .url({
+        protocol: /^https$/,
+        error: (i) => `${JSON.stringify(i.input)} is not an https URL; expected e.g. https://api.port.io`,
+      })
+      .optional()
+  ),
+  brokers: list
+    .pipe(
+      z
+        .array(
+          z.string().regex(BROKER_PATTERN, {
+            error: (i) =>
+              `${JSON.stringify(i.input)} is not host:port; expected e.g. b-1-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196`,
+          })
+        )
+        .min(1, { error: 'is empty; expected 1 to 10 brokers (or leave unset to use Port\'s brokers for portRegion)' })
+        .max(10, { error: 'has more than 10 brokers; Lambda accepts 1 to 10' })
+    )
+    .optional(),
+  consumerGroupId: z.preprocess(
+    blankToUndefined,
+    z
+      .string({ error: 'is required; expected the consumer group id Port gave you (<ORG_ID>.<name> or your Kafka username)' })
+      .regex(CONSUMER_GROUP_PATTERN, {
+        error: (i) =>
+          `${JSON.stringify(i.input)} is not a valid consumer group id; expected 1-200 of a-z A-Z 0-9 - / * : _ + = . @`,
+      })
+  ),
+  kafkaUsername: optionalString,
+  consumeChangeLog: bool().default(false),
+  kafkaEnabled: bool().optional(),
+  kafkaSecretArn: secretArn('kafkaSecretArn'),
+  kafkaSecretName: secretName,
+  kafkaSecretKmsKeyArn: kmsKeyArn,
+  portSecretArn: secretArn('portSecretArn'),
+  portSecretName: secretName,
+  portSecretKmsKeyArn: kmsKeyArn,
+  batchSize: int(1, 10_000, 'an integer from 1 to 10000 (the Kafka event source maximum)').default(50),
+  maxBatchingWindowSeconds: int(0, 300, 'an integer from 0 to 300 seconds').optional(),
+  startingPosition: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP'], {
+        error: (i) => `${JSON.stringify(i.input)} is not a starting position; expected LATEST, TRIM_HORIZON or AT_TIMESTAMP`,
+      })
+      .default('LATEST')
+  ),
+  startingPositionTimestamp: int(0, 32_503_680_000, 'a Unix time in seconds').optional(),
+  // At least a minute: the handler stops starting runs 20 s before its
+  // deadline (RUN_START_MIN_REMAINING_MS), so shorter timeouts leave no room.
+  functionTimeoutSeconds: int(
+    60,
+    KAFKA_ESM_MAX_TIMEOUT_SECONDS,
+    `an integer from 60 to ${KAFKA_ESM_MAX_TIMEOUT_SECONDS} seconds (Kafka event sources allow at most 14 minutes)`
+  ).default(300),
+  memorySizeMb: int(128, 10_240, 'an integer from 128 to 10240 MB').default(512),
+  logRetentionDays: z
+    .preprocess(
+      (v) => {
+        const t = blankToUndefined(v);
+        return typeof t === 'string' && /^\d+$/.test(t) ? Number(t) : t;
+      },
+      z.number().refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+        error: (i) => `${JSON.stringify(i.input)} is not a CloudWatch Logs retention; expected one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+    )
+    .default(30),
+  logLevel: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['DEBUG', 'INFO', 'WARN', 'ERROR'], {
+        error: (i) => `${JSON.stringify(i.input)} is not a log level; expected DEBUG, INFO, WARN or ERROR`,
+      })
+      .default('INFO')
+  ),
+  unknownAction: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['skip', 'fail'], {
+        error: (i) => `${JSON.stringify(i.input)} is not an unknown-action mode; expected skip or fail`,
+      })
+      .default('skip')
+  ),
+  partitionConcurrency: int(1, 1000, 'an integer from 1 to 1000').default(8),
+  parkingQueue: bool().default(true),
+  filterActions: bool().default(false),
+  alarmEmail: z.preprocess(
+    blankToUndefined,
+    z.email({ error: (i) => `${JSON.stringify(i.input)} is not an email address` }).optional()
+  ),
+  alarmTopicArn: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(SNS_TOPIC_ARN, {
+        error: (i) => `${JSON.stringify(i.input)} is not an SNS topic ARN; expected arn:aws:sns:<region>:<account>:<topic>`,
+      })
+      .optional()
+  ),
+  offsetLagThreshold: int(1, 1_000_000_000, 'a positive integer (records)').default(100),
+  provisioned: bool().default(false),
+  minimumPollers: int(1, 200, 'an integer from 1 to 200').optional(),
+  maximumPollers: int(1, 2000, 'an integer from 1 to 2000').optional(),
+  pollerGroupName: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,128}$/, {
+        error: (i) => `${JSON.stringify(i.input)} is not a poller group name; expected 1-128 of A-Z a-z 0-9 _ -`,
+      })
+      .optional()
+  ),
+  retryAttempts: int(-1, 10_000, 'an integer from -1 (infinite) to 10000').optional(),
+  maxRecordAgeSeconds: int(-1, 604_800, 'an integer from 60 to 604800 seconds, or -1 (infinite)')
+    .refine((n) => n === -1 || n >= 60, {
+      error: 'expected an integer from 60 to 604800 seconds, or -1 (infinite)',
+    })
+    .optional(),
+  bisectBatchOnError: bool().optional(),
+  reportBatchItemFailures: bool().optional(),
+  onFailureDestination: bool().optional(),
+});
+type RawConfig = z.output<typeof RawConfig>;
+
+// ---------------------------------------------------------------------------
+// The validated configuration the stack consumes.
+
+type SecretSource =
+  | { kind: 'arn'; arn: string; kmsKeyArn?: string }
+  | { kind: 'name'; name: string; kmsKeyArn?: string }
+  | { kind: 'create' };
+
+interface ProvisionedConfig {
+  minimumPollers: number;
+  maximumPollers: number;
+  pollerGroupName?: string;
+  retryAttempts: number;
+  maxRecordAgeSeconds?: number;
+  bisectBatchOnError: boolean;
+  reportBatchItemFailures: boolean;
+  onFailureDestination: boolean;
+}
+
+interface DeployConfig {
+  stackName: string;
+  orgId: string;
+  portRegion: 'eu' | 'us';
+  portApiUrl?: string;
+  brokers: string[];
+  consumerGroupId: string;
+  topics: { runs: string; changeLog?: string };
+  /** Whether the mappings poll; false until created secrets are filled in. */
+  kafkaEnabled: boolean;
+  kafkaSecret: SecretSource;
+  portSecret: SecretSource;
+  batchSize: number;
+  maxBatchingWindowSeconds?: number;
+  startingPosition: 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
+  startingPositionTimestamp?: number;
+  functionTimeoutSeconds: number;
+  memorySizeMb: number;
+  logRetentionDays: number;
+  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  unknownAction: 'skip' | 'fail';
+  partitionConcurrency: number;
+  parkingQueue: boolean;
+  filterActions: boolean;
+  alarmEmail?: string;
+  alarmTopicArn?: string;
+  offsetLagThreshold: number;
+  /** Absent in the default (on-demand) mode. */
+  provisioned?: ProvisionedConfig;
+}
+
+/** The configuration is invalid; `lines` has one entry per problem. */
+class DeployConfigError extends PortKafkaError {
+  readonly lines: readonly string[];
+  constructor(lines: readonly string[]) {
+    super(`Invalid deployment configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
+    this.name = 'DeployConfigError';
+    this.lines = lines;
+  }
+}
+
+/** Reads context values; `app.node.tryGetContext` fits this. */
+type ContextReader = (key: string) => unknown;
+
+const envName = (key: string): string =>
+  `PORT_KAFKA_${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+
+/** Gathers raw values: the environment over context. */
+function collect(context: ContextReader, env: NodeJS.ProcessEnv): Record<ConfigKey, unknown> {
+  const raw = {} as Record<ConfigKey, unknown>;
+  for (const key of CONFIG_KEYS) {
+    const fromEnv = env[envName(key)];
+    raw[key] = fromEnv !== undefined && fromEnv !== '' ? fromEnv : context(key);
+  }
+  return raw;
+}
+
+/** Rules that relate several keys. */
+function crossCheck(c: RawConfig, raw: Record<ConfigKey, unknown>): string[] {
+  const lines: string[] = [];
+  if (!isPortConsumerGroup(c.consumerGroupId, c.orgId, c.kafkaUsername)) {
+    lines.push(
+      `consumerGroupId: ${JSON.stringify(c.consumerGroupId)} is not accepted by Port; expected ${c.orgId}.<name> or the Kafka username (set kafkaUsername to use the username)`
+    );
+  }
+  for (const which of ['kafka', 'port'] as const) {
+    if (c[`${which}SecretArn`] !== undefined && c[`${which}SecretName`] !== undefined) {
+      lines.push(`${which}SecretArn: set together with ${which}SecretName; expected only one of them`);
+    }
+    if (
+      c[`${which}SecretKmsKeyArn`] !== undefined &&
+      c[`${which}SecretArn`] === undefined &&
+      c[`${which}SecretName`] === undefined
+    ) {
+      lines.push(
+        `${which}SecretKmsKeyArn: set for a secret the stack creates; expected it only with ${which}SecretArn or ${which}SecretName (created secrets use the AWS managed key)`
+      );
+    }
+  }
+  if (c.startingPosition === 'AT_TIMESTAMP' && c.startingPositionTimestamp === undefined) {
+    lines.push('startingPositionTimestamp: is required when startingPosition is AT_TIMESTAMP; expected a Unix time in seconds');
+  }
+  if (c.startingPosition !== 'AT_TIMESTAMP' && c.startingPositionTimestamp !== undefined) {
+    lines.push(`startingPositionTimestamp: is only used with startingPosition AT_TIMESTAMP, not ${c.startingPosition}`);
+  }
+  if (!c.provisioned) {
+    for (const key of PROVISIONED_ONLY) {
+      if (blankToUndefined(raw[key]) !== undefined) {
+        lines.push(`${key}: needs provisioned=true; AWS offers this for Kafka event sources only in provisioned mode`);
+      }
+    }
+  } else {
+    const min = c.minimumPollers ?? 1;
+    const max = c.maximumPollers ?? 5;
+    if (min > max) {
+      lines.push(`minimumPollers: ${min} is greater than maximumPollers (${max}); expected minimumPollers <= maximumPollers`);
+    }
+  }
+  return lines;
+}
+
+/** Formats a zod issue as `key: message`. */
+function issueLine(issue: z.core.$ZodIssue): string {
+  const key = issue.path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
+    .join('');
+  return `${key}: ${issue.message}`;
+}
+
+function secretSource(arn: string | undefined, name: string | undefined, kmsKeyArn: string | undefined): SecretSource {
+  const kms = kmsKeyArn === undefined ? {} : { kmsKeyArn };
+  if (arn !== undefined) return { kind: 'arn', arn, ...kms };
+  if (name !== undefined) return { kind: 'name', name, ...kms };
+  return { kind: 'create' };
+}
+
+/**
+ * Validates the configuration.
+ * @throws DeployConfigError listing every problem found.
+ */
+function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = process.env): DeployConfig {
+  const raw = collect(context, env);
+  const parsed = RawConfig.safeParse(raw);
+  if (!parsed.success) {
+    throw new DeployConfigError(parsed.error.issues.map(issueLine));
+  }
+  const c = parsed.data;
+  const lines = crossCheck(c, raw);
+  if (lines.length > 0) throw new DeployConfigError(lines);
+
+  const kafkaSecret = secretSource(c.kafkaSecretArn, c.kafkaSecretName, c.kafkaSecretKmsKeyArn);
+  const provisioned: ProvisionedConfig | undefined = c.provisioned
+    ? {
+        minimumPollers: c.minimumPollers ?? 1,
+        maximumPollers: c.maximumPollers ?? 5,
+        ...(c.pollerGroupName === undefined ? {} : { pollerGroupName: c.pollerGroupName }),
+        retryAttempts: c.retryAttempts ?? 5,
+        ...(c.maxRecordAgeSeconds === undefined ? {} : { maxRecordAgeSeconds: c.maxRecordAgeSeconds }),
+        bisectBatchOnError: c.bisectBatchOnError ?? true,
+        reportBatchItemFailures: c.reportBatchItemFailures ?? true,
+        onFailureDestination: c.onFailureDestination ?? true,
+      }
+    : undefined;
+
+  return {
+    stackName: c.stackName,
+    orgId: c.orgId,
+    portRegion: c.portRegion,
+    ...(c.portApiUrl === undefined ? {} : { portApiUrl: c.portApiUrl }),
+    brokers: c.brokers ?? [...PORT_BROKERS[c.portRegion]],
+    consumerGroupId: c.consumerGroupId,
+    topics: {
+      runs: `${c.orgId}.runs`,
+      ...(c.consumeChangeLog ? { changeLog: `${c.orgId}.change.log` } : {}),
+    },
+    // A secret the stack creates holds a placeholder until someone fills it
+    // in; polling with it would only produce authentication failures.
+    kafkaEnabled: c.kafkaEnabled ?? kafkaSecret.kind !== 'create',
+    kafkaSecret,
+    portSecret: secretSource(c.portSecretArn, c.portSecretName, c.portSecretKmsKeyArn),
+    batchSize: c.batchSize,
+    ...(c.maxBatchingWindowSeconds === undefined ? {} : { maxBatchingWindowSeconds: c.maxBatchingWindowSeconds }),
+    startingPosition: c.startingPosition,
+    ...(c.startingPositionTimestamp === undefined ? {} : { startingPositionTimestamp: c.startingPositionTimestamp }),
+    functionTimeoutSeconds: c.functionTimeoutSeconds,
+    memorySizeMb: c.memorySizeMb,
+    logRetentionDays: c.logRetentionDays,
+    logLevel: c.logLevel,
+    unknownAction: c.unknownAction,
+    partitionConcurrency: c.partitionConcurrency,
+    parkingQueue: c.parkingQueue,
+    filterActions: c.filterActions,
+    ...(c.alarmEmail === undefined ? {} : { alarmEmail: c.alarmEmail }),
+    ...(c.alarmTopicArn === undefined ? {} : { alarmTopicArn: c.alarmTopicArn }),
+    offsetLagThreshold: c.offsetLagThreshold,
+    ...(provisioned === undefined ? {} : { provisioned }),
+  };
+}
+
+export type { ConfigKey, ContextReader, DeployConfig, ProvisionedConfig, SecretSource };
+export {
+  CONFIG_KEYS,
+  DeployConfigError,
+  envName,
+  KAFKA_ESM_MAX_TIMEOUT_SECONDS,
+  loadDeployConfig,
+  PORT_BROKERS,
+};

@@ -1,0 +1,92 @@
+import { Duration } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { CREATE_REQUIRE_BANNER, SOURCE_CONDITION } from '../bundling.js';
+
+
+interface ConsumerFunctionProps {
+  /** The handler module (TypeScript); it exports `handler`. */
+  readonly entry: string;
+  /** Repository root, where package.json and package-lock.json live. */
+  readonly projectRoot: string;
+  readonly timeout: Duration;
+  readonly memorySize: number;
+  readonly logRetention: RetentionDays;
+  readonly environment: Record<string, string>;
+}
+
+/**
+ * The Kafka consumer function with this project's defaults, so the stack
+ * reads as architecture: Node.js 24 on ARM64, an ESM bundle built locally by
+ * esbuild (minified, with source maps that Node applies to stack traces), its
+ * own log group with a retention, and a role that can only write to that log
+ * group. Everything else is granted by the stack, resource by resource.
+ */
+class ConsumerFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: ConsumerFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
+
+    // An explicit role instead of the default one: the default attaches the
+    // AWS managed AWSLambdaBasicExecutionRole, which may write to any log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Port Kafka consumer: logs, its secrets, its queues',
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      })
+    );
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      description: 'Consumes Port Kafka topics and reports to Port',
+      environment: {
+        // Stack traces point at the TypeScript sources, not the minified bundle.
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: CREATE_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        // Source maps only need positions; the sources would double the asset.
+        sourcesContent: false,
+        charset: Charset.UTF8,
+        // The AWS SDK is bundled rather than taken from the runtime, so the
+        // deployed code runs the SDK version the lock file pins and tests use.
+        externalModules: [],
+        esbuildArgs: { '--conditions': SOURCE_CONDITION },
+        logLevel: LogLevel.WARNING,
+      },
+    });
+  }
+}
+
+export type { ConsumerFunctionProps };
+export { ConsumerFunction };

@@ -1,0 +1,14 @@
+/**
+ * `port-kafka-lambda/cdk`: the CDK stack and constructs that deploy a team's
+ * app behind one self-managed Kafka event source mapping per Port topic, and
+ * the reader of the stack settings in cdk.json. Loads aws-cdk-lib, so it is
+ * kept off the main entry.
+ */
+export { CREATE_REQUIRE_BANNER, SOURCE_CONDITION } from './bundling.js';
+export type { ConfigKey, ContextReader, DeployConfig, ProvisionedConfig, SecretSource } from './config.js';
+export { DeployConfigError, loadDeployConfig } from './config.js';
+export type { ConsumerFunctionProps } from './constructs/consumer-function.js';
+export { ConsumerFunction } from './constructs/consumer-function.js';
+export { actionFilterPatterns, FilterError, registeredIdentifiers } from './filters.js';
+export type { PortKafkaStackProps } from './stack.js';
+export { HANDLER_ENTRY, PLACEHOLDER_ORG_ID, PortKafkaStack } from './stack.js';

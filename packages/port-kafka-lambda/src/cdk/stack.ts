@@ -1,0 +1,172 @@
+import path from 'node:path';
+import { Annotations, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { DeployConfig } from './config.js';
+import { ConsumerAlarms } from './constructs/alarms.js';
+import { ConsumerFunction } from './constructs/consumer-function.js';
+import { KafkaSources } from './constructs/kafka-sources.js';
+import type { KafkaTopicSource } from './constructs/kafka-sources.js';
+import { ParkingQueue } from './constructs/parking-queue.js';
+import { credentialsSecret } from './constructs/secrets.js';
+import { actionFilterPatterns } from './filters.js';
+
+/** The template's Lambda entry, relative to the project root; the module exports `handler`. */
+const HANDLER_ENTRY = 'lambda/handler.ts';
+/** The org id cdk.json ships with, so `cdk synth` works from a fresh clone. */
+const PLACEHOLDER_ORG_ID = 'org_ReplaceMe0000000';
+
+interface PortKafkaStackProps extends StackProps {
+  readonly config: DeployConfig;
+  /**
+   * Identifiers (and aliases) of the registered actions; required when
+   * `config.filterActions` is on.
+   */
+  readonly actionIdentifiers?: readonly string[];
+  /** The handler module; default `lambda/handler.ts` under `projectRoot`. */
+  readonly handlerEntry?: string;
+  /** Where package.json and package-lock.json are; default the working directory (`cdk` runs from there). */
+  readonly projectRoot?: string;
+}
+
+/**
+ * Port's Kafka topics → Lambda → Port's API.
+ *
+ * The function is invoked by one event source mapping per topic, reads the
+ * Kafka credentials (mapping) and the Port API credentials (handler) from
+ * Secrets Manager, parks records it cannot process on an SQS queue, and is
+ * watched by alarms on errors, offset lag and parked records.
+ */
+class PortKafkaStack extends Stack {
+  readonly consumer: ConsumerFunction;
+
+  constructor(scope: Construct, id: string, props: PortKafkaStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const projectRoot = path.resolve(props.projectRoot ?? process.cwd());
+
+    if (config.orgId === PLACEHOLDER_ORG_ID) {
+      Annotations.of(this).addWarningV2(
+        'port-kafka:placeholderOrgId',
+        `orgId is the placeholder ${PLACEHOLDER_ORG_ID}; set your Port organization id before deploying (README, "Deploying to AWS").`
+      );
+    }
+
+    const kafkaSecret = credentialsSecret(this, 'KafkaCredentials', config.kafkaSecret, {
+      description: 'Port Kafka SASL/SCRAM credentials: {"username","password"}',
+      placeholder: { username: 'REPLACE_WITH_PORT_KAFKA_USERNAME' },
+      generatedKey: 'password',
+    });
+    const portSecret = credentialsSecret(this, 'PortCredentials', config.portSecret, {
+      description: 'Port API credentials: {"clientId","clientSecret"}',
+      placeholder: { clientId: 'REPLACE_WITH_PORT_CLIENT_ID' },
+      generatedKey: 'clientSecret',
+    });
+
+    const parking = config.parkingQueue
+      ? new ParkingQueue(this, 'Parked', { purpose: 'records the handler could not process' })
+      : undefined;
+    const failures =
+      config.provisioned?.onFailureDestination === true
+        ? new ParkingQueue(this, 'FailedBatches', {
+            purpose: 'metadata of batches Lambda gave up on after the retry attempts',
+          })
+        : undefined;
+
+    const environment: Record<string, string> = {
+      POWERTOOLS_SERVICE_NAME: 'port-kafka-consumer',
+      POWERTOOLS_LOG_LEVEL: config.logLevel,
+      PORT_ORG_ID: config.orgId,
+      PORT_REGION: config.portRegion,
+      PORT_CREDENTIALS_SECRET_ARN: portSecret.secret.secretArn,
+      // The handler must answer in Kafka's item-identifier format exactly
+      // when the mapping asks for partial batch responses.
+      REPORT_BATCH_ITEM_FAILURES: String(config.provisioned?.reportBatchItemFailures ?? false),
+      UNKNOWN_ACTION: config.unknownAction,
+      PARTITION_CONCURRENCY: String(config.partitionConcurrency),
+    };
+    if (config.portApiUrl !== undefined) environment.PORT_API_URL = config.portApiUrl;
+    if (parking !== undefined) environment.PARK_QUEUE_URL = parking.queue.queueUrl;
+
+    this.consumer = new ConsumerFunction(this, 'Consumer', {
+      entry: path.resolve(projectRoot, props.handlerEntry ?? HANDLER_ENTRY),
+      projectRoot,
+      timeout: Duration.seconds(config.functionTimeoutSeconds),
+      memorySize: config.memorySizeMb,
+      logRetention: config.logRetentionDays as RetentionDays,
+      environment,
+    });
+    const fn = this.consumer.function;
+
+    portSecret.secret.grantRead(fn);
+    // Secrets Manager decrypts with the caller's permissions: a secret under a
+    // customer managed key needs kms:Decrypt on that key, and only when the
+    // call comes through Secrets Manager in this region.
+    const keys = [...new Set([kafkaSecret.kmsKeyArn, portSecret.kmsKeyArn].filter((k) => k !== undefined))];
+    for (const keyArn of keys) {
+      this.consumer.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt'],
+          resources: [keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+        })
+      );
+    }
+    parking?.queue.grantSendMessages(fn);
+
+    const sources: KafkaTopicSource[] = [
+      {
+        name: 'Runs',
+        topic: config.topics.runs,
+        ...(config.filterActions ? { filters: actionFilterPatterns(props.actionIdentifiers ?? []) } : {}),
+      },
+    ];
+    if (config.topics.changeLog !== undefined) {
+      // Change events have no action identifier: never filtered.
+      sources.push({ name: 'ChangeLog', topic: config.topics.changeLog });
+    }
+    const kafka = new KafkaSources(this, 'Kafka', {
+      fn,
+      secret: kafkaSecret.secret,
+      sources,
+      config,
+      ...(failures === undefined ? {} : { failureQueue: failures.queue }),
+    });
+
+    // Imports by name are granted on `<name>-??????`: Secrets Manager appends
+    // a random 6-character suffix to every secret ARN and `?` matches exactly
+    // one character, so this matches that secret and its same-named
+    // successors only. cdk-nag's IAM5 looks for `*` and does not flag it;
+    // import by complete ARN to have no wildcard at all.
+    const queues = [
+      ...(parking === undefined ? [] : [{ name: 'Parked', queue: parking.queue }]),
+      ...(failures === undefined ? [] : [{ name: 'FailedBatches', queue: failures.queue }]),
+    ];
+    const alarms = new ConsumerAlarms(this, 'Alarms', {
+      fn,
+      offsetLagThreshold: config.offsetLagThreshold,
+      queues,
+      ...(config.alarmTopicArn === undefined ? {} : { topicArn: config.alarmTopicArn }),
+      ...(config.alarmEmail === undefined ? {} : { email: config.alarmEmail }),
+    });
+
+    new CfnOutput(this, 'FunctionName', { value: fn.functionName });
+    new CfnOutput(this, 'LogGroupName', { value: this.consumer.logGroup.logGroupName });
+    for (const [name, mapping] of Object.entries(kafka.mappings)) {
+      new CfnOutput(this, `${name}MappingId`, {
+        value: mapping.eventSourceMappingId,
+        description: `UUID of the ${name} event source mapping (aws lambda get-event-source-mapping --uuid ...)`,
+      });
+    }
+    new CfnOutput(this, 'KafkaSecretArn', { value: kafkaSecret.secret.secretArn });
+    new CfnOutput(this, 'PortSecretArn', { value: portSecret.secret.secretArn });
+    if (parking !== undefined) new CfnOutput(this, 'ParkedQueueUrl', { value: parking.queue.queueUrl });
+    if (failures !== undefined) new CfnOutput(this, 'FailedBatchesQueueUrl', { value: failures.queue.queueUrl });
+    if (alarms.topic !== undefined) new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
+  }
+}
+
+export type { PortKafkaStackProps };
+export { HANDLER_ENTRY, PLACEHOLDER_ORG_ID, PortKafkaStack };

@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import * as z from 'zod';
+import { ORG_ID_PATTERN } from '../config.js';
+import { PortKafkaError } from '../errors.js';
+import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, PORT_BROKERS, portTopics } from '../port/kafka.js';
+
+/** A bad consumer setting; the message has one line per problem and never a secret's value. */
+class ConsumerConfigError extends PortKafkaError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConsumerConfigError';
+  }
+}
+
+/** Lambda's cap on a Kafka event source mapping invocation payload. */
+const MAX_BATCH_BYTES = 6 * 1024 * 1024;
+
+/**
+ * The consumer's own settings, read from the environment (what a container
+ * gets). The handler's settings (PORT_API_URL, PORT_CLIENT_ID, UNKNOWN_ACTION…)
+ * are read by the handler's own config, exactly as in Lambda.
+ */
+const ConsumerEnv = z.object({
+  PORT_ORG_ID: z.string({ error: 'is required; expected your Port org id (org_…)' }).regex(ORG_ID_PATTERN, {
+    error: 'is not a Port org id; expected e.g. org_sYG4DOJZNGy8bYnt',
+  }),
+  PORT_REGION: z.enum(['eu', 'us'], { error: 'expected eu or us' }).default('eu'),
+  KAFKA_BROKERS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .pipe(
+      z
+        .array(z.string().regex(BROKER_PATTERN, { error: (i) => `${JSON.stringify(i.input)} is not host:port` }))
+        .min(1, { error: 'is empty; expected host:port[,host:port…]' }),
+    )
+    .optional(),
+  KAFKA_USERNAME: z.string({ error: 'is required; expected the Kafka username Port gave you' }),
+  KAFKA_PASSWORD: z.string({ error: 'is required; expected the Kafka password Port gave you' }),
+  KAFKA_CONSUMER_GROUP: z
+    .string({ error: 'is required; expected the consumer group id Port gave you (<ORG_ID>.<name> or your username)' })
+    .regex(CONSUMER_GROUP_PATTERN, { error: 'expected 1-200 of a-z A-Z 0-9 - / * : _ + = . @' }),
+  KAFKA_CA_FILE: z.string().optional(),
+  KAFKA_CONSUME_CHANGE_LOG: z.enum(['true', 'false'], { error: 'expected true or false' }).default('false'),
+  KAFKA_BATCH_SIZE: z.coerce.number({ error: 'expected an integer' }).int().min(1).max(10_000).default(50),
+  KAFKA_BATCH_WINDOW_MS: z.coerce.number({ error: 'expected an integer' }).int().min(0).max(300_000).default(500),
+  KAFKA_STARTING_POSITION: z.enum(['LATEST', 'TRIM_HORIZON'], { error: 'expected LATEST or TRIM_HORIZON' }).default('LATEST'),
+  /** Each batch gets this budget, like the function timeout (the handler's deadline logic reads it). */
+  BATCH_TIMEOUT_SECONDS: z.coerce.number({ error: 'expected an integer' }).int().min(30).max(3600).default(300),
+  CONSUMER_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected 1-100 of A-Z a-z 0-9 . _ -' }).optional(),
+});
+
+interface ConsumerConfig {
+  orgId: string;
+  brokers: string[];
+  username: string;
+  /** Never logged; errors name the user, not the password. */
+  password: string;
+  groupId: string;
+  caFile?: string;
+  topics: string[];
+  batchSize: number;
+  batchWindowMs: number;
+  maxBatchBytes: number;
+  startingPosition: 'LATEST' | 'TRIM_HORIZON';
+  batchTimeoutMs: number;
+  /** Client id, and the "function" name in the run's "Picked up by" log. */
+  name: string;
+}
+
+/**
+ * Hides the password, as is and JSON-escaped, in a message that quotes a value:
+ * it may have been pasted into the wrong variable too.
+ */
+const redactor =
+  (password: string | undefined) =>
+  (text: string): string =>
+    password === undefined
+      ? text
+      : text.replaceAll(password, '<KAFKA_PASSWORD>').replaceAll(JSON.stringify(password).slice(1, -1), '<KAFKA_PASSWORD>');
+
+/** Each problem on its own line, naming the variable; values only for non-secret ones. */
+const loadConsumerConfig = (env: NodeJS.ProcessEnv = process.env): ConsumerConfig => {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const redact = redactor(present.KAFKA_PASSWORD);
+  const parsed = ConsumerEnv.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${redact(issue.message)}`);
+    // The zod error quotes the same values: keep it only when it holds no password.
+    const leaks = parsed.error.issues.some((issue) => redact(issue.message) !== issue.message);
+    throw new ConsumerConfigError(`Invalid consumer configuration:\n${lines.join('\n')}`, leaks ? undefined : { cause: parsed.error });
+  }
+  const e = parsed.data;
+  if (!isPortConsumerGroup(e.KAFKA_CONSUMER_GROUP, e.PORT_ORG_ID, e.KAFKA_USERNAME)) {
+    throw new ConsumerConfigError(
+      `Invalid consumer configuration:\nKAFKA_CONSUMER_GROUP: ${redact(`"${e.KAFKA_CONSUMER_GROUP}"`)} is not a group Port lets you use; expected ${e.PORT_ORG_ID}.<name> or your Kafka username`,
+    );
+  }
+  if (e.KAFKA_CA_FILE !== undefined) {
+    // Checked here so a typo is a configuration line (exit 2), not a TLS failure later.
+    let pem = '';
+    try {
+      pem = readFileSync(e.KAFKA_CA_FILE, 'utf8');
+    } catch (error) {
+      throw new ConsumerConfigError(
+        `Invalid consumer configuration:\nKAFKA_CA_FILE: cannot read ${e.KAFKA_CA_FILE} (${(error as NodeJS.ErrnoException).code ?? 'error'}); expected a PEM file with the brokers' CA certificate`,
+        { cause: error },
+      );
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ConsumerConfigError(
+        `Invalid consumer configuration:\nKAFKA_CA_FILE: ${e.KAFKA_CA_FILE} holds no PEM certificate; expected -----BEGIN CERTIFICATE-----`,
+      );
+    }
+  }
+  const topics = portTopics(e.PORT_ORG_ID);
+  return {
+    orgId: e.PORT_ORG_ID,
+    brokers: e.KAFKA_BROKERS ?? [...PORT_BROKERS[e.PORT_REGION]],
+    username: e.KAFKA_USERNAME,
+    password: e.KAFKA_PASSWORD,
+    groupId: e.KAFKA_CONSUMER_GROUP,
+    ...(e.KAFKA_CA_FILE === undefined ? {} : { caFile: e.KAFKA_CA_FILE }),
+    topics: e.KAFKA_CONSUME_CHANGE_LOG === 'true' ? [topics.runs, topics.changeLog] : [topics.runs],
+    batchSize: e.KAFKA_BATCH_SIZE,
+    batchWindowMs: e.KAFKA_BATCH_WINDOW_MS,
+    maxBatchBytes: MAX_BATCH_BYTES,
+    startingPosition: e.KAFKA_STARTING_POSITION,
+    batchTimeoutMs: e.BATCH_TIMEOUT_SECONDS * 1000,
+    name: e.CONSUMER_NAME ?? `port-kafka-consumer-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60)}`,
+  };
+};
+
+export type { ConsumerConfig };
+export { ConsumerConfigError, loadConsumerConfig, MAX_BATCH_BYTES };

@@ -1,0 +1,56 @@
+/**
+ * port-kafka-lambda: run Port's Kafka-backed self-service actions, automations
+ * and catalog change handlers on AWS Lambda (or a long-lived consumer).
+ *
+ * This entry is what a Lambda bundle imports; it pulls in neither the AWS CDK,
+ * nor the Kafka client, nor the local tools. Those live under the subpaths
+ * `port-kafka-lambda/cdk`, `/consumer` and `/testing`.
+ */
+
+export type { ActionDefinition, ActionInput, ActionResult } from './actions/define.js';
+export { defineAction } from './actions/define.js';
+export type { PortKafkaApp } from './app.js';
+export { defineApp } from './app.js';
+export type { BatchReport, RecordOutcome } from './batch/outcome.js';
+export { OutcomeStatus } from './batch/outcome.js';
+export type { ChangeContext, ChangeHandlerDefinition, ChangeMatch } from './changes/define.js';
+export { defineChangeHandler } from './changes/define.js';
+export type { HandlerConfig } from './config.js';
+export { loadConfig } from './config.js';
+export { ConfigError, PortKafkaError } from './errors.js';
+export type { HandlerDependencies } from './handler.js';
+export { BatchRetryError, createHandler, InvalidEventError } from './handler.js';
+export type { KafkaBatchItemFailure, KafkaBatchResponse } from './kafka/event.js';
+export { KafkaEvent, KafkaRecord } from './kafka/event.js';
+export type { PortKafkaLambdaHandler } from './lambda.js';
+export { createLambdaHandler } from './lambda.js';
+export type { Logger } from './logging/logger.js';
+export { createLogger } from './logging/logger.js';
+export { redactSecrets } from './logging/redact.js';
+export { PortChangeMessage } from './messages/change.js';
+export { Entity, isObject, JsonObject, PortUser, Trigger } from './messages/common.js';
+export type { ChangeEvent, CustomRunParser } from './messages/normalize.js';
+export { describeIssues } from './messages/normalize.js';
+export type { RunRequest } from './messages/run-request.js';
+export { PortRunMessage, RECOMMENDED_SCHEMA, RecommendedRunMessage, recommendedPayloadTemplate } from './messages/run.js';
+export type { ParkedRecord, Parker } from './parking/parker.js';
+export { MemoryParker } from './parking/parker.js';
+export type { EntityInput, PortClient, PortClientOptions, PortEntity, PortRun, RunPatch } from './port/client.js';
+export { createPortClient } from './port/client.js';
+export type { PortCredentials } from './port/credentials.js';
+export { CredentialsEnv, createCredentialsLoader } from './port/credentials.js';
+export {
+  PortApiError,
+  PortAuthError,
+  PortBaseUrlError,
+  PortCredentialsError,
+  PortError,
+  PortResponseError,
+  PortUnavailableError,
+  SecretInputDecryptionError,
+} from './port/errors.js';
+export { isPortConsumerGroup, PORT_BROKERS, portTopics } from './port/kafka.js';
+export type { PortRegion } from './port/regions.js';
+export { resolvePortBaseUrl } from './port/regions.js';
+export type { RunContext } from './runs/context.js';
+export { DeadlineError, RunClosedError, RunTimeoutError, SecretInputError } from './runs/errors.js';

@@ -1,0 +1,86 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { PortKafkaApp } from '../app.js';
+import type { ActionDefinition } from '../actions/define.js';
+import { createHandler, type HandlerDependencies } from '../handler.js';
+import type { BatchReport } from '../batch/outcome.js';
+import type { ChangeHandlerDefinition } from '../changes/define.js';
+import { type HandlerConfig, loadConfig } from '../config.js';
+import { redactSecrets } from '../logging/redact.js';
+import { MemoryParker } from '../parking/parker.js';
+import { createPortClient } from '../port/client.js';
+import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../emulator/index.js';
+import { ORG_ID } from './factories.js';
+
+interface HarnessOptions {
+  /** The team's app; `actions` and `changeHandlers` override its lists. */
+  app?: PortKafkaApp;
+  actions?: readonly ActionDefinition[];
+  changeHandlers?: readonly ChangeHandlerDefinition[];
+  config?: Partial<HandlerConfig>;
+  emulator?: PortEmulator;
+  /** Fast retries so outage tests stay quick. */
+  retry?: { retries?: number; baseDelayMs?: number; maxDelayMs?: number; budgetMs?: number };
+  runs?: HandlerDependencies['runs'];
+  /** Tests that assert on log lines raise this; the default keeps test output quiet. */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+/**
+ * The real handler, wired like production but pointed at a Port emulator on
+ * 127.0.0.1, with an in-memory parker and a silent logger (raise `logLevel`
+ * to assert on log lines).
+ *
+ * @example
+ * ```ts
+ * import { createHarness, kafkaEvent, kafkaRecord, lambdaContext } from 'port-kafka-lambda/testing';
+ * import app from '../../lambda/app.js';
+ *
+ * const h = await createHarness({ app });
+ * h.emulator.createRun({ id: 'r_1', action: 'create_vm' });
+ * await h.handler(kafkaEvent([kafkaRecord({ value: message })]), lambdaContext());
+ * expect(h.emulator.getRun('r_1')?.status).toBe('SUCCESS');
+ * await h.close();
+ * ```
+ */
+const createHarness = async (options: HarnessOptions = {}) => {
+  const emulator = options.emulator ?? (await startPortEmulator({ autoCreateRuns: false }));
+  const credentials = async () => ({ ...DEFAULT_EMULATOR_CLIENT });
+  const port = createPortClient({
+    baseUrl: emulator.url,
+    credentials,
+    timeoutMs: 2_000,
+    retry: options.retry ?? { retries: 2, baseDelayMs: 5, maxDelayMs: 20, budgetMs: 1_000 },
+  });
+  const config: HandlerConfig = { ...loadConfig({ PORT_ORG_ID: ORG_ID }), ...options.config };
+  const parker = new MemoryParker();
+  const reports: BatchReport[] = [];
+  const logger = new Logger({ serviceName: 'test', logLevel: options.logLevel ?? 'SILENT', jsonReplacerFn: redactSecrets });
+  const handler = createHandler({
+    config,
+    logger,
+    port,
+    credentials,
+    actions: options.actions ?? options.app?.actions ?? [],
+    changeHandlers: options.changeHandlers ?? options.app?.changeHandlers ?? [],
+    ...(options.app?.customRunParser ? { customRunParser: options.app.customRunParser } : {}),
+    parker,
+    functionName: 'port-kafka-lambda-test',
+    onReport: (r) => reports.push(r),
+    ...(options.runs ? { runs: options.runs } : {}),
+  });
+  return {
+    handler,
+    emulator,
+    port,
+    parker,
+    reports,
+    /** The last batch's outcomes. */
+    lastOutcomes: () => reports.at(-1)?.outcomes ?? [],
+    close: () => emulator.close(),
+  };
+};
+
+type Harness = Awaited<ReturnType<typeof createHarness>>;
+
+export type { Harness };
+export { createHarness };

@@ -1,0 +1,172 @@
+import { describe, expect, it } from '@jest/globals';
+import { DeployConfigError, envName, PORT_BROKERS } from '../../src/cdk/config.js';
+import { configOf, ORG } from './helpers.js';
+
+/** The lines of the DeployConfigError the configuration raises. */
+function errorLines(overrides: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): readonly string[] {
+  try {
+    configOf(overrides, env);
+  } catch (error) {
+    if (error instanceof DeployConfigError) return error.lines;
+    throw error;
+  }
+  throw new Error('expected a DeployConfigError');
+}
+
+describe('deployment configuration: defaults', () => {
+  it('derives topics, brokers and defaults from org id and region', () => {
+    const c = configOf();
+    expect(c.topics).toEqual({ runs: `${ORG}.runs` });
+    expect(c.brokers).toEqual(PORT_BROKERS.eu);
+    expect(c).toMatchObject({
+      stackName: 'PortKafkaConsumer',
+      batchSize: 50,
+      startingPosition: 'LATEST',
+      functionTimeoutSeconds: 300,
+      logRetentionDays: 30,
+      unknownAction: 'skip',
+      partitionConcurrency: 8,
+      parkingQueue: true,
+      filterActions: false,
+      kafkaSecret: { kind: 'create' },
+      portSecret: { kind: 'create' },
+    });
+    expect(c.maxBatchingWindowSeconds).toBeUndefined();
+    expect(c.provisioned).toBeUndefined();
+  });
+
+  it('uses the US brokers for portRegion us and adds change.log when asked', () => {
+    const c = configOf({ portRegion: 'us', consumeChangeLog: 'true' });
+    expect(c.brokers).toEqual([
+      'b-1-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
+      'b-2-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
+      'b-3-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
+    ]);
+    expect(c.topics.changeLog).toBe(`${ORG}.change.log`);
+  });
+
+  it('keeps the mappings disabled while the stack creates the Kafka secret, enabled once imported', () => {
+    expect(configOf().kafkaEnabled).toBe(false);
+    expect(configOf({ kafkaEnabled: 'true' }).kafkaEnabled).toBe(true);
+    expect(configOf({ kafkaSecretName: 'port/kafka' }).kafkaEnabled).toBe(true);
+  });
+
+  it('coerces strings from -c flags: numbers, booleans, comma-separated lists', () => {
+    const c = configOf({ batchSize: '500', parkingQueue: 'false', brokers: 'k1.example.com:9096, k2.example.com:9096' });
+    expect(c.batchSize).toBe(500);
+    expect(c.parkingQueue).toBe(false);
+    expect(c.brokers).toEqual(['k1.example.com:9096', 'k2.example.com:9096']);
+  });
+
+  it('lets the environment override context values', () => {
+    expect(envName('consumerGroupId')).toBe('PORT_KAFKA_CONSUMER_GROUP_ID');
+    const c = configOf({ batchSize: 10 }, { PORT_KAFKA_BATCH_SIZE: '25', PORT_KAFKA_PORT_REGION: 'us' });
+    expect(c.batchSize).toBe(25);
+    expect(c.portRegion).toBe('us');
+  });
+
+  it('accepts the Kafka username as consumer group when kafkaUsername says so', () => {
+    expect(configOf({ consumerGroupId: 'port-user-42', kafkaUsername: 'port-user-42' }).consumerGroupId).toBe('port-user-42');
+  });
+
+  it('fills provisioned-mode defaults: bounded retries, bisect, partial batch, on-failure queue', () => {
+    expect(configOf({ provisioned: true }).provisioned).toEqual({
+      minimumPollers: 1,
+      maximumPollers: 5,
+      retryAttempts: 5,
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      onFailureDestination: true,
+    });
+  });
+});
+
+describe('deployment configuration: one clear line per bad value', () => {
+  it('rejects an org id that is not one', () => {
+    expect(errorLines({ orgId: 'acme', consumerGroupId: 'acme.lambda' })).toEqual([
+      'orgId: "acme" is not a Port organization id; expected org_ followed by letters and digits, e.g. org_sYG4DOJZNGy8bYnt',
+    ]);
+  });
+
+  it('rejects a region that is neither eu nor us', () => {
+    expect(errorLines({ portRegion: 'eu-west-1' })).toEqual([
+      'portRegion: "eu-west-1" is not a Port region; expected eu or us',
+    ]);
+  });
+
+  it('rejects a consumer group id that neither starts with <ORG_ID>. nor equals the Kafka username', () => {
+    expect(errorLines({ consumerGroupId: 'my-group', kafkaUsername: 'port-user-42' })).toEqual([
+      `consumerGroupId: "my-group" is not accepted by Port; expected ${ORG}.<name> or the Kafka username (set kafkaUsername to use the username)`,
+    ]);
+    // The bare prefix is not a group name either.
+    expect(errorLines({ consumerGroupId: `${ORG}.` })).toHaveLength(1);
+  });
+
+  it('rejects a broker without a port', () => {
+    expect(errorLines({ brokers: ['k1.example.com:9096', 'k2.example.com'] })).toEqual([
+      'brokers[1]: "k2.example.com" is not host:port; expected e.g. b-1-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196',
+    ]);
+  });
+
+  it('rejects a batch size over 10,000', () => {
+    expect(errorLines({ batchSize: 10_001 })).toEqual([
+      'batchSize: 10001 is out of range; expected an integer from 1 to 10000 (the Kafka event source maximum)',
+    ]);
+  });
+
+  it('rejects a secret ARN that is not one (or lacks the random suffix)', () => {
+    expect(errorLines({ kafkaSecretArn: 'port/kafka' })).toEqual([
+      'kafkaSecretArn: "port/kafka" is not a complete Secrets Manager secret ARN; expected arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters> (or set kafkaSecretName to import by name)',
+    ]);
+    expect(errorLines({ portSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:port/api' })[0]).toMatch(
+      /^portSecretArn: .* is not a complete Secrets Manager secret ARN/
+    );
+  });
+
+  it('rejects a timeout above the 14-minute Kafka cap or too short for the run deadline logic', () => {
+    expect(errorLines({ functionTimeoutSeconds: 30 })[0]).toMatch(/^functionTimeoutSeconds: 30 is out of range/);
+    expect(errorLines({ functionTimeoutSeconds: 900 })).toEqual([
+      'functionTimeoutSeconds: 900 is out of range; expected an integer from 60 to 840 seconds (Kafka event sources allow at most 14 minutes)',
+    ]);
+  });
+
+  it('rejects retry controls outside provisioned mode', () => {
+    expect(errorLines({ retryAttempts: 3, reportBatchItemFailures: true })).toEqual([
+      'retryAttempts: needs provisioned=true; AWS offers this for Kafka event sources only in provisioned mode',
+      'reportBatchItemFailures: needs provisioned=true; AWS offers this for Kafka event sources only in provisioned mode',
+    ]);
+  });
+
+  it('requires a timestamp for AT_TIMESTAMP', () => {
+    expect(errorLines({ startingPosition: 'AT_TIMESTAMP' })).toEqual([
+      'startingPositionTimestamp: is required when startingPosition is AT_TIMESTAMP; expected a Unix time in seconds',
+    ]);
+  });
+
+  it('rejects importing one secret both by ARN and by name', () => {
+    expect(
+      errorLines({
+        kafkaSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:port/kafka-AbCdEf',
+        kafkaSecretName: 'port/kafka',
+      })
+    ).toEqual(['kafkaSecretArn: set together with kafkaSecretName; expected only one of them']);
+  });
+
+  it('rejects a log retention CloudWatch does not offer', () => {
+    expect(errorLines({ logRetentionDays: 45 })[0]).toMatch(/^logRetentionDays: 45 is not a CloudWatch Logs retention; expected one of 1, 3, 5/);
+  });
+
+  it('reports every missing required value, one line each', () => {
+    expect(errorLines({ orgId: undefined, portRegion: '', consumerGroupId: undefined })).toEqual([
+      'orgId: is required; expected your Port organization id, e.g. org_sYG4DOJZNGy8bYnt',
+      'portRegion: is required; expected eu or us (the region of your Port account)',
+      'consumerGroupId: is required; expected the consumer group id Port gave you (<ORG_ID>.<name> or your Kafka username)',
+    ]);
+  });
+
+  it('puts every line in the error message', () => {
+    expect(() => configOf({ portRegion: 'apac', batchSize: 0 })).toThrow(
+      /Invalid deployment configuration:\n {2}- portRegion: "apac" is not a Port region; expected eu or us\n {2}- batchSize: 0 is out of range/
+    );
+  });
+});

@@ -1,0 +1,166 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { recommendedPayloadTemplate } from '../../src/messages/run.js';
+import { InputError } from '../../src/cli/invoke/errors.js';
+import { actionNames } from '../../src/cli/new-action/names.js';
+import { registerAction } from '../../src/cli/new-action/register.js';
+import { type CliResult, linesOf, REPO, run, runTool } from './cli.js';
+import { onlyFile, parseSummary } from './summary.js';
+
+/**
+ * A throwaway copy of the project (sources, test helpers, tools, configs;
+ * node_modules linked) so generation never touches the repository and other
+ * test runs never pick up a half-generated action.
+ */
+const copyProject = (): string => {
+  const root = mkdtempSync(path.join(tmpdir(), 'new-action-test-'));
+  // tools/ imports infra/ (the bundle settings) and consumer/; the copy must type-check as the repo does.
+  for (const p of ['lambda', 'tools', 'infra', 'consumer', 'test/helpers', 'jest.config.js', 'tsconfig.json', 'package.json']) {
+    mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
+    cpSync(path.join(REPO, p), path.join(root, p), { recursive: true });
+  }
+  symlinkSync(path.join(REPO, 'node_modules'), path.join(root, 'node_modules'), 'dir');
+  return root;
+};
+
+/** The JSON object printed after the "Paste this" line. */
+const printedTemplate = (stdout: string): unknown => {
+  const start = stdout.indexOf('\n{\n');
+  const end = stdout.indexOf('\n}\n', start);
+  return JSON.parse(stdout.slice(start + 1, end + 2));
+};
+
+describe('new-action', () => {
+  let root: string;
+  let generated: CliResult;
+  beforeAll(async () => {
+    root = copyProject();
+    generated = await runTool('new-action', ['restart_service', '--root', root]);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('creates the handler, test and sample event and registers the action', () => {
+    expect(generated.code).toBe(0);
+    expect(generated.stderr).toBe('');
+    for (const p of ['lambda/actions/restart-service.ts', 'test/actions/restart-service.test.ts', 'events/restart-service.json']) {
+      expect(existsSync(path.join(root, p))).toBe(true);
+    }
+    const index = readFileSync(path.join(root, 'lambda/actions/index.ts'), 'utf8');
+    expect(index).toContain("import { restartService } from './restart-service.js';");
+    expect(index).toContain('const actions: readonly ActionDefinition[] = [createVm, deployService, restartService];');
+    // Nothing lands in the repository itself.
+    expect(existsSync(path.join(REPO, 'lambda/actions/restart-service.ts'))).toBe(false);
+  });
+
+  it("prints the action's invocationMethod: the recommended payload template", () => {
+    expect(printedTemplate(generated.stdout)).toEqual(recommendedPayloadTemplate('restart_service'));
+  });
+
+  it('writes a sample run in the recommended template', () => {
+    const sample = JSON.parse(readFileSync(path.join(root, 'events/restart-service.json'), 'utf8')) as Record<string, unknown>;
+    expect(sample).toEqual(
+      expect.objectContaining({ schema: 'port-kafka-lambda/run@1', action: 'restart_service', runId: expect.stringMatching(/^r_[A-Za-z0-9]{16}$/) })
+    );
+  });
+
+  it('generates code that type-checks', async () => {
+    const tsc = await run(process.execPath, [path.join(REPO, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]);
+    expect(tsc.stdout).toBe('');
+    expect(tsc.code).toBe(0);
+  }, 120_000);
+
+  it('generates a test that passes as generated', async () => {
+    const jest = await run(
+      process.execPath,
+      ['--experimental-vm-modules', path.join(REPO, 'node_modules/jest/bin/jest.js'), '--ci', 'test/actions/restart-service.test.ts'],
+      { cwd: root }
+    );
+    expect(jest.stderr).toMatch(/Tests: +2 passed, 2 total/);
+    expect(jest.code).toBe(0);
+  }, 120_000);
+
+  it('runs green with npm run invoke on its sample event', async () => {
+    const invoked = await runTool('invoke', ['events/restart-service.json', '--json'], { cwd: root });
+    expect(invoked.code).toBe(0);
+    expect(onlyFile(parseSummary(invoked.stdout)).runs).toEqual([
+      expect.objectContaining({ action: 'restart_service', status: 'SUCCESS', summary: 'restart_service finished for example-target', logCount: 2 }),
+    ]);
+  });
+
+  it('refuses to overwrite an existing action, in one line with exit 2', async () => {
+    const before = readFileSync(path.join(root, 'lambda/actions/index.ts'), 'utf8');
+    const again = await runTool('new-action', ['restart_service', '--root', root]);
+    expect(again.code).toBe(2);
+    expect(linesOf(again.stderr)).toEqual(['new-action: lambda/actions/restart-service.ts already exists; not overwriting it']);
+    expect(readFileSync(path.join(root, 'lambda/actions/index.ts'), 'utf8')).toBe(before);
+  });
+
+  it('refuses an identifier another action file already declares', async () => {
+    writeFileSync(path.join(root, 'lambda/actions/legacy.ts'), "export const legacy = { identifier: 'cleanup_volumes' };\n");
+    const dup = await runTool('new-action', ['cleanup_volumes', '--root', root]);
+    expect(dup.code).toBe(2);
+    expect(linesOf(dup.stderr)).toEqual(['new-action: an action "cleanup_volumes" is already declared in lambda/actions/legacy.ts']);
+    expect(existsSync(path.join(root, 'lambda/actions/cleanup-volumes.ts'))).toBe(false);
+  });
+
+  it('refuses an identifier an action already receives through its blueprint prefix', async () => {
+    const alias = await runTool('new-action', ['vm_create_vm', '--root', root]);
+    expect(alias.code).toBe(2);
+    expect(linesOf(alias.stderr)).toEqual(['new-action: runs of "vm_create_vm" already go to the registered action "create_vm"']);
+    expect(existsSync(path.join(root, 'lambda/actions/vm-create-vm.ts'))).toBe(false);
+  });
+
+  it('refuses an identifier Port would not accept, writing nothing', async () => {
+    const bad = await runTool('new-action', ['restart service!', '--root', root]);
+    expect(bad.code).toBe(2);
+    expect(linesOf(bad.stderr)).toEqual([
+      'new-action: "restart service!" is not a Port action identifier: use letters, digits, "_" and "-" (at most 100), e.g. restart_service',
+    ]);
+    expect(existsSync(path.join(root, 'lambda/actions/restart service!.ts'))).toBe(false);
+  });
+});
+
+describe('action names', () => {
+  it('derives the file and const names from the identifier', () => {
+    expect(actionNames('restart_service')).toEqual({ identifier: 'restart_service', kebab: 'restart-service', camel: 'restartService' });
+    expect(actionNames('createVM')).toEqual(expect.objectContaining({ kebab: 'create-vm', camel: 'createVm' }));
+    expect(actionNames('2fa-reset').camel).toBe('action2faReset');
+    expect(actionNames('delete').camel).toBe('deleteAction');
+    expect(() => actionNames('___')).toThrow(InputError);
+  });
+});
+
+describe('registerAction', () => {
+  const index = (list: string) => `import { alpha } from './alpha.js';
+import type { ActionDefinition } from './define.js';
+import { zulu } from './zulu.js';
+
+const actions: readonly ActionDefinition[] = ${list};
+
+export { actions };
+`;
+
+  it('inserts the import in module order and appends to a short list on one line', () => {
+    const out = registerAction(index('[alpha, zulu]'), actionNames('mike'));
+    expect(out.split('\n').slice(0, 4)).toEqual([
+      "import { alpha } from './alpha.js';",
+      "import type { ActionDefinition } from './define.js';",
+      "import { mike } from './mike.js';",
+      "import { zulu } from './zulu.js';",
+    ]);
+    expect(out).toContain('const actions: readonly ActionDefinition[] = [alpha, zulu, mike];');
+  });
+
+  it('breaks a list that would get too long into one entry per line', () => {
+    const out = registerAction(index('[alpha, zulu, someFairlyLongActionName, anotherFairlyLongActionName]'), actionNames('one_more_long_action_name'));
+    expect(out).toContain(
+      'const actions: readonly ActionDefinition[] = [\n  alpha,\n  zulu,\n  someFairlyLongActionName,\n  anotherFairlyLongActionName,\n  oneMoreLongActionName,\n];'
+    );
+  });
+
+  it('refuses an index.ts without the actions list', () => {
+    expect(() => registerAction('export const actions = [];\n', actionNames('mike'))).toThrow(/register the action by hand/);
+  });
+});

@@ -1,6 +1,0 @@
-#!/bin/sh
-# Pre-fetch the Kafka broker jars into .kafka/lib (idempotent; a no-op when already cached).
-# Same code path as the tests (ensureKafkaJars), so the cache stamp and locking match.
-set -eu
-cd "$(dirname "$0")/../.."
-exec npx --no-install tsx test/kafka-broker/fetch-jars.ts
