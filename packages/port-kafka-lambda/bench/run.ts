@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { CREATE_REQUIRE_BANNER, SOURCE_CONDITION } from '../src/cdk/bundling.js';
+import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER } from '../src/cdk/bundling.js';
 import { baseline, lambdaContext, routingHandler, runBatch } from './routing.js';
 
 /** The repository root: the template whose handler is bundled and measured. */
@@ -83,7 +83,7 @@ const bundle = async () => {
     sourcemap: true,
     outfile,
     banner: { js: CREATE_REQUIRE_BANNER },
-    conditions: [SOURCE_CONDITION],
+    conditions: [...BUNDLE_CONDITIONS],
     logLevel: 'silent',
   });
   console.log(`bundle: ${fmt(statSync(outfile).size / 1024)} kB (+ ${fmt(statSync(`${outfile}.map`).size / 1024)} kB source map)`);

@@ -4,7 +4,7 @@
  * the reader of the stack settings in cdk.json. Loads aws-cdk-lib, so it is
  * kept off the main entry.
  */
-export { CREATE_REQUIRE_BANNER, SOURCE_CONDITION } from './bundling.js';
+export { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, SOURCE_CONDITION } from './bundling.js';
 export type { ConfigKey, ContextReader, DeployConfig, ProvisionedConfig, SecretSource } from './config.js';
 export { DeployConfigError, loadDeployConfig } from './config.js';
 export type { ConsumerFunctionProps } from './constructs/consumer-function.js';

@@ -9,7 +9,7 @@ import { build, type Plugin } from 'esbuild';
 import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { CREATE_REQUIRE_BANNER, SOURCE_CONDITION } from '../cdk/bundling.js';
+import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER } from '../cdk/bundling.js';
 import { APP_PATH_ENV, DEFAULT_APP_PATH } from './app.js';
 
 /**
@@ -40,7 +40,7 @@ const buildConsumer = async (outdir: string, root: string = process.cwd(), appPa
       sourcefile: 'consumer-entry.ts',
       loader: 'ts',
     },
-    conditions: [SOURCE_CONDITION],
+    conditions: [...BUNDLE_CONDITIONS],
     outfile,
     bundle: true,
     platform: 'node',

@@ -5,7 +5,7 @@ import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from '
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { CREATE_REQUIRE_BANNER, SOURCE_CONDITION } from '../bundling.js';
+import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER } from '../bundling.js';
 
 
 interface ConsumerFunctionProps {
@@ -81,7 +81,7 @@ class ConsumerFunction extends Construct {
         // The AWS SDK is bundled rather than taken from the runtime, so the
         // deployed code runs the SDK version the lock file pins and tests use.
         externalModules: [],
-        esbuildArgs: { '--conditions': SOURCE_CONDITION },
+        esbuildArgs: { '--conditions': BUNDLE_CONDITIONS.join(',') },
         logLevel: LogLevel.WARNING,
       },
     });
