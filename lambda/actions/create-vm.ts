@@ -17,7 +17,7 @@ const createVm = defineAction({
     storage: z.number().int().min(10).max(16_384),
     region: z.enum(['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2']),
   }),
-  async run({ runId, inputs, trigger }, ctx) {
+  async handler({ runId, inputs, trigger }, ctx) {
     const identifier = inputs.name ?? `vm-${runId.replace(/^r(un)?_/, '').toLowerCase()}`;
     const sizeClass = inputs.cpu <= 2 ? 'small' : inputs.cpu <= 8 ? 'medium' : 'large';
     await ctx.log(`Provisioning ${identifier}: ${inputs.cpu} vCPU, ${inputs.memory} GiB RAM, ${inputs.storage} GiB disk in ${inputs.region}`);

@@ -17,7 +17,7 @@ const deployService = defineAction({
     // Secret input: arrives encrypted by Port (AES-256-GCM), listed in the run's encrypted inputs.
     registry_token: z.string().optional(),
   }),
-  async run({ inputs, entity, entityIdentifier, trigger }, ctx) {
+  async handler({ inputs, entity, entityIdentifier, trigger }, ctx) {
     const service = entity?.identifier ?? entityIdentifier;
     if (!service) throw new Error('deploy_service must be run on a service entity');
     if (inputs.environment === 'production' && trigger.origin === 'AUTOMATION') {

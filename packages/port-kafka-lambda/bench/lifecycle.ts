@@ -28,7 +28,7 @@ const LATENCY_MS = 20;
 const noop = defineAction({
   identifier: 'bench_noop',
   inputs: z.looseObject({}),
-  async run({ runId }) {
+  async handler({ runId }) {
     return { summary: `done ${runId}` };
   },
 });

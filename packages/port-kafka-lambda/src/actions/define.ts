@@ -30,7 +30,8 @@ interface ActionResult {
 
 /**
  * One Port action this backend executes. Put each in its own file under
- * `lambda/actions/` and list it in `lambda/actions/index.ts`.
+ * `lambda/actions/` and list it in `lambda/actions/index.ts`
+ * (`npm run new-action -- <identifier>` does both).
  */
 interface ActionDefinition<S extends z.ZodType = z.ZodType> {
   /** The action's identifier in Port. */
@@ -42,12 +43,37 @@ interface ActionDefinition<S extends z.ZodType = z.ZodType> {
   description?: string;
   /** Schema of the user inputs; the handler gets its output type. */
   inputs: S;
+  /**
+   * Does the work. Runs only once the inputs fit `inputs`; returning reports
+   * SUCCESS, throwing reports FAILURE with the error's message.
+   */
   // Method syntax on purpose: it makes a definition with a specific schema
   // assignable to ActionDefinition<ZodType>, so the registry can hold them all.
-  run(input: ActionInput<z.output<S>>, ctx: RunContext): Promise<ActionResult | void>;
+  handler(input: ActionInput<z.output<S>>, ctx: RunContext): Promise<ActionResult | void>;
 }
 
-/** Identity function that infers the input type from the schema. */
+/**
+ * Declares an action. It only checks the definition and infers the type of
+ * `inputs` from the schema; nothing runs until a run for `identifier` arrives.
+ *
+ * @example
+ * ```ts
+ * import * as z from 'zod';
+ * import { defineAction } from 'port-kafka-lambda';
+ *
+ * const restartService = defineAction({
+ *   identifier: 'restart_service',
+ *   blueprint: 'service',
+ *   inputs: z.object({ reason: z.string().min(1) }),
+ *   async handler({ inputs, entityIdentifier }, ctx) {
+ *     await ctx.log(`Restarting ${entityIdentifier}: ${inputs.reason}`);
+ *     return { summary: `Restarted ${entityIdentifier}` };
+ *   },
+ * });
+ *
+ * export { restartService };
+ * ```
+ */
 const defineAction = <S extends z.ZodType>(definition: ActionDefinition<S>): ActionDefinition<S> => definition;
 
 export type { ActionDefinition, ActionInput, ActionResult };

@@ -1,8 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ActionRegistry } from '../actions/registry.js';
 import { OutcomeStatus, type RecordOutcome } from '../batch/outcome.js';
-import type { ChangeHandlerDefinition } from '../changes/define.js';
-import { matchesChange } from '../changes/define.js';
+import type { ChangeContext, ChangeHandlerDefinition } from '../changes/define.js';
+import { effectiveMatch, matchesChange } from '../changes/define.js';
+import { changeFor } from '../changes/entity.js';
 import type { UnknownActionPolicy } from '../config.js';
 import type { DecodedRecord } from '../kafka/decode.js';
 import { type CustomRunParser, normalizeChange, normalizeRun } from '../messages/normalize.js';
@@ -43,6 +44,8 @@ type Routed = Omit<RecordOutcome, 'topic' | 'partition' | 'offset' | 'timestamp'
  */
 const createRouter = (options: RouterOptions) => {
   const { logger } = options;
+  // Worked out once: an `entity` schema narrows an open resourceType to entities.
+  const changeHandlers = options.changeHandlers.map((definition) => ({ definition, match: effectiveMatch(definition) }));
 
   const routeRun = async (record: DecodedRecord, batch: BatchState): Promise<Routed> => {
     const foreign = foreignRun(record.value);
@@ -80,24 +83,29 @@ const createRouter = (options: RouterOptions) => {
     const normalized = normalizeChange(record.value);
     if (!normalized.ok) return { status: OutcomeStatus.Invalid, reason: 'schema', detail: normalized.detail };
     const change = normalized.value;
-    const handlers = options.changeHandlers.filter((h) => matchesChange(h.match, change));
+    const handlers = changeHandlers.filter((h) => matchesChange(h.match, change)).map((h) => h.definition);
     if (handlers.length === 0) return { status: OutcomeStatus.Skipped, reason: 'no-change-handler' };
     const coordinates = { topic: record.topic, partition: record.partition, offset: record.offset };
+    // What is left before the change handlers' signal aborts: the same margin before the Lambda deadline.
+    const remainingTimeMs = () => Math.max(0, batch.deadline.remainingMs() - options.deadlineMarginMs);
     let signal: AbortSignal | undefined;
     for (const handler of handlers) {
-      await handler.handle(change, {
-        logger: logger.createChild({ persistentKeys: { changeHandler: handler.name, ...coordinates } }),
+      // Throws ChangeEntityError when the entity does not fit the handler's schema: parked as a handler error.
+      const typed = changeFor(handler, change);
+      const context: ChangeContext = {
+        logger: logger.createChild({ persistentKeys: { changeHandler: handler.identifier, ...coordinates } }),
         port: options.port,
         record: coordinates,
         // Built on first use: a timer per change is wasted on handlers that never look.
         get signal() {
-          const left = batch.deadline.remainingMs() - options.deadlineMarginMs;
-          signal ??= AbortSignal.timeout(Math.min(Math.max(0, left), MAX_TIMER_MS));
+          signal ??= AbortSignal.timeout(Math.min(remainingTimeMs(), MAX_TIMER_MS));
           return signal;
         },
-      });
+        remainingTimeMs,
+      };
+      await handler.handler(typed, context);
     }
-    return { status: OutcomeStatus.Succeeded, reason: handlers.map((h) => h.name).join(',') };
+    return { status: OutcomeStatus.Succeeded, reason: handlers.map((h) => h.identifier).join(',') };
   };
 
   // A batch holds a handful of topics: classify each name once.

@@ -247,7 +247,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
       });
       const outcome = await Promise.race([
         action
-          .run(
+          .handler(
             {
               runId: run.runId,
               action: run.action,

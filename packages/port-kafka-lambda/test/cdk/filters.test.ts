@@ -29,7 +29,7 @@ describe('actionFilterPatterns', () => {
 
   it('lists every name the handler routes: aliases and the blueprint-prefixed and stripped forms', () => {
     const action = (identifier: string, extra: { blueprint?: string; aliases?: string[] } = {}) =>
-      defineAction({ identifier, ...extra, inputs: z.object({}), run: async () => undefined });
+      defineAction({ identifier, ...extra, inputs: z.object({}), handler: async () => undefined });
     const ids = registeredIdentifiers([
       action('create_vm', { blueprint: 'vm' }),
       action('service_deploy', { blueprint: 'service' }),

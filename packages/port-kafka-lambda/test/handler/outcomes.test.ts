@@ -21,7 +21,7 @@ const recorder = (identifier: string, delayMs = 0) => {
   const definition = defineAction({
     identifier,
     inputs: z.object({ n: z.number() }),
-    async run({ runId }) {
+    async handler({ runId }) {
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       calls.push(runId);
       return { summary: `ran ${runId}` };
@@ -156,7 +156,7 @@ describe('handler outcomes', () => {
     const tracked = defineAction({
       identifier: 'tracked',
       inputs: z.object({ n: z.number(), slow: z.boolean() }),
-      async run({ runId, inputs }) {
+      async handler({ runId, inputs }) {
         running++;
         peak = Math.max(peak, running);
         await new Promise((r) => setTimeout(r, inputs.slow ? 40 : 2));
@@ -201,9 +201,9 @@ describe('handler outcomes', () => {
     // Prepare
     let abortedAfterMs: number | undefined;
     const waiter = defineChangeHandler({
-      name: 'waits-for-deadline',
+      identifier: 'waits-for-deadline',
       match: {},
-      async handle(_change, ctx) {
+      async handler(_change, ctx) {
         const start = Date.now();
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
         abortedAfterMs = Date.now() - start;

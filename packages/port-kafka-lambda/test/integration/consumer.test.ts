@@ -108,7 +108,7 @@ const countingAction = (identifier: string, delayMs: (n: number) => number = () 
   const action = defineAction({
     identifier,
     inputs: z.object({ n: z.number() }),
-    run: async ({ inputs, runId }) => {
+    handler: async ({ inputs, runId }) => {
       executions.set(runId, (executions.get(runId) ?? 0) + 1);
       await sleep(delayMs(inputs.n));
       order.push(runId);
@@ -149,7 +149,7 @@ describe('consumer → handler → Port', () => {
     const changes: string[] = [];
     harness = await createHarness({
       actions: [echo.action],
-      changeHandlers: [defineChangeHandler({ name: 'record', match: {}, handle: async (change) => void changes.push(change.resourceType) })],
+      changeHandlers: [defineChangeHandler({ identifier: 'record', match: {}, handler: async (change) => void changes.push(change.resourceType) })],
       config: { orgId: org.orgId },
     });
     const h = harness;

@@ -278,20 +278,20 @@ function recordingHandlers(delays: ReadonlyMap<string, number>) {
     defineAction({
       identifier: ALPHA,
       inputs: z.object({ n: z.number() }),
-      run: ({ runId }) => record(ALPHA, runId),
+      handler: ({ runId }) => record(ALPHA, runId),
     }),
     defineAction({
       identifier: BETA,
       blueprint: BETA_BLUEPRINT,
       inputs: z.record(z.string(), z.unknown()),
-      run: ({ runId }) => record(BETA, runId),
+      handler: ({ runId }) => record(BETA, runId),
     }),
   ];
   const changeHandlers = [
     defineChangeHandler({
-      name: CHANGE_HANDLER,
+      identifier: CHANGE_HANDLER,
       match: {}, // everything: only the foreign-destination check keeps the webhook change out
-      handle: async (change, ctx) => {
+      handler: async (change, ctx) => {
         recorder.changes.push({ change, record: { ...ctx.record } });
       },
     }),

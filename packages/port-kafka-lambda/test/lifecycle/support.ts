@@ -17,7 +17,7 @@ const countingAction = (identifier: string, body?: RunBody) => {
   const action = defineAction({
     identifier,
     inputs: z.looseObject({}),
-    async run(input, ctx) {
+    async handler(input, ctx) {
       executions.push(input.runId);
       return body ? body(input, ctx) : { summary: `${identifier} done for ${input.runId}` };
     },

@@ -8,7 +8,7 @@ import { topicKind } from '../../../src/routing/topics.js';
 import { loadEvent } from '../../../src/testing/factories.js';
 
 const action = (identifier: string, extra: { blueprint?: string; aliases?: string[] } = {}) =>
-  defineAction({ identifier, ...extra, inputs: z.object({}), run: async () => undefined });
+  defineAction({ identifier, ...extra, inputs: z.object({}), handler: async () => undefined });
 
 describe('topicKind', () => {
   it.each([
