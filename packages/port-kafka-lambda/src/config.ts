@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigError } from './errors.js';
+import { PORT_REGION_NAMES } from './port/regions.js';
 
 /** How an action run whose identifier has no registered handler is treated. */
 const UnknownActionPolicy = { Skip: 'skip', Fail: 'fail' } as const;
@@ -25,7 +26,7 @@ const HandlerEnv = z.object({
     .string()
     .regex(ORG_ID_PATTERN, 'expected a Port org id such as org_sYG4DOJZNGy8bYnt')
     .optional(),
-  PORT_REGION: z.enum(['eu', 'us']).default('eu'),
+  PORT_REGION: z.enum(PORT_REGION_NAMES).default('eu'),
   PORT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
   PORT_CREDENTIALS_SECRET_ARN: z.string().optional(),
   PARK_QUEUE_URL: z.url().optional(),

@@ -50,8 +50,8 @@ export {
   PortUnavailableError,
   SecretInputDecryptionError,
 } from './port/errors.js';
-export { isPortConsumerGroup, PORT_BROKERS, portTopics } from './port/kafka.js';
-export type { PortRegion } from './port/regions.js';
-export { resolvePortBaseUrl } from './port/regions.js';
+export { isPortConsumerGroup, portTopics } from './port/kafka.js';
+export type { PortRegion, PortRegionEndpoints } from './port/regions.js';
+export { PORT_REGION_NAMES, PORT_REGIONS, resolvePortBaseUrl } from './port/regions.js';
 export type { RunContext } from './runs/context.js';
 export { DeadlineError, RunClosedError, RunTimeoutError, SecretInputError } from './runs/errors.js';

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { PortKafkaError } from '../errors.js';
-import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, PORT_BROKERS } from '../port/kafka.js';
+import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup } from '../port/kafka.js';
+import { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS } from '../port/regions.js';
 
 /**
  * Deployment configuration of the stack.
@@ -200,11 +201,11 @@ const RawConfig = z.object({
   ),
   portRegion: z.preprocess(
     blankToUndefined,
-    z.enum(['eu', 'us'], {
+    z.enum(PORT_REGION_NAMES, {
       error: (i) =>
         i.input === undefined
-          ? 'is required; expected eu or us (the region of your Port account)'
-          : `${JSON.stringify(i.input)} is not a Port region; expected eu or us`,
+          ? `is required; expected ${PORT_REGION_LIST} (the region of your Port account)`
+          : `${JSON.stringify(i.input)} is not a Port region; expected ${PORT_REGION_LIST}`,
     })
   ),
   portApiUrl: z.preprocess(
@@ -212,7 +213,7 @@ const RawConfig = z.object({
     z
       .url({
         protocol: /^https$/,
-        error: (i) => `${JSON.stringify(i.input)} is not an https URL; expected e.g. https://api.port.io`,
+        error: (i) => `${JSON.stringify(i.input)} is not an https URL; expected e.g. ${PORT_REGIONS.eu.apiUrl}`,
       })
       .optional()
   ),
@@ -222,7 +223,7 @@ const RawConfig = z.object({
         .array(
           z.string().regex(BROKER_PATTERN, {
             error: (i) =>
-              `${JSON.stringify(i.input)} is not host:port; expected e.g. b-1-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196`,
+              `${JSON.stringify(i.input)} is not host:port; expected e.g. ${PORT_REGIONS.eu.brokers[0]}`,
           })
         )
         .min(1, { error: 'is empty; expected 1 to 10 brokers (or leave unset to use Port\'s brokers for portRegion)' })
@@ -502,7 +503,7 @@ function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = proce
     orgId: c.orgId,
     portRegion: c.portRegion,
     ...(c.portApiUrl === undefined ? {} : { portApiUrl: c.portApiUrl }),
-    brokers: c.brokers ?? [...PORT_BROKERS[c.portRegion]],
+    brokers: c.brokers ?? [...PORT_REGIONS[c.portRegion].brokers],
     consumerGroupId: c.consumerGroupId,
     topics: {
       runs: `${c.orgId}.runs`,
@@ -539,5 +540,4 @@ export {
   envName,
   KAFKA_ESM_MAX_TIMEOUT_SECONDS,
   loadDeployConfig,
-  PORT_BROKERS,
 };

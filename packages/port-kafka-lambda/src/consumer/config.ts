@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import * as z from 'zod';
 import { ORG_ID_PATTERN } from '../config.js';
 import { PortKafkaError } from '../errors.js';
-import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, PORT_BROKERS, portTopics } from '../port/kafka.js';
+import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, portTopics } from '../port/kafka.js';
+import { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS } from '../port/regions.js';
 
 /** A bad consumer setting; the message has one line per problem and never a secret's value. */
 class ConsumerConfigError extends PortKafkaError {
@@ -25,7 +26,7 @@ const ConsumerEnv = z.object({
   PORT_ORG_ID: z.string({ error: 'is required; expected your Port org id (org_…)' }).regex(ORG_ID_PATTERN, {
     error: 'is not a Port org id; expected e.g. org_sYG4DOJZNGy8bYnt',
   }),
-  PORT_REGION: z.enum(['eu', 'us'], { error: 'expected eu or us' }).default('eu'),
+  PORT_REGION: z.enum(PORT_REGION_NAMES, { error: `expected ${PORT_REGION_LIST}` }).default('eu'),
   KAFKA_BROKERS: z
     .string()
     .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
@@ -116,7 +117,7 @@ const loadConsumerConfig = (env: NodeJS.ProcessEnv = process.env): ConsumerConfi
   const topics = portTopics(e.PORT_ORG_ID);
   return {
     orgId: e.PORT_ORG_ID,
-    brokers: e.KAFKA_BROKERS ?? [...PORT_BROKERS[e.PORT_REGION]],
+    brokers: e.KAFKA_BROKERS ?? [...PORT_REGIONS[e.PORT_REGION].brokers],
     username: e.KAFKA_USERNAME,
     password: e.KAFKA_PASSWORD,
     groupId: e.KAFKA_CONSUMER_GROUP,

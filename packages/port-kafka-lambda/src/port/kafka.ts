@@ -1,23 +1,10 @@
 /**
  * What Port fixes about its hosted Kafka (Port docs, "Kafka" backend page):
- * the brokers per region, the two topics of an org and which consumer groups
- * an org's user may join. The CDK stack and the long-lived consumer both use
- * these, so a change in Port's setup is made here once.
+ * the two topics of an org and which consumer groups an org's user may join
+ * (the brokers per region are in ./regions.ts). The handler, the CDK stack and
+ * the long-lived consumer all use these, so a change in Port's setup is made
+ * here once.
  */
-
-/** Port's brokers per Port region; SASL_SSL with SCRAM-SHA-512 on port 9196. */
-const PORT_BROKERS = {
-  eu: [
-    'b-1-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196',
-    'b-2-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196',
-    'b-3-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196',
-  ],
-  us: [
-    'b-1-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
-    'b-2-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
-    'b-3-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
-  ],
-} as const satisfies Record<'eu' | 'us', readonly string[]>;
 
 /** `host:port` with a DNS name or IPv4 address; Kafka bootstrap lists use this form. */
 const BROKER_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:(\d{1,5})$/;
@@ -36,4 +23,4 @@ const portTopics = (orgId: string) => ({ runs: `${orgId}.runs`, changeLog: `${or
 const isPortConsumerGroup = (groupId: string, orgId: string, username?: string): boolean =>
   (groupId.startsWith(`${orgId}.`) && groupId.length > orgId.length + 1) || (username !== undefined && groupId === username);
 
-export { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, PORT_BROKERS, portTopics };
+export { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, portTopics };

@@ -1,20 +1,49 @@
 import { PortBaseUrlError } from './errors.js';
 
-/**
- * Port API hosts per region (Port API reference, "Regions"). The legacy
- * `api.getport.io` / `api.us.getport.io` hosts are still used throughout Port's
- * docs and by port-agent, so they are accepted as an explicit `baseUrl`.
- */
-const PortRegionUrl = {
-  eu: 'https://api.port.io',
-  us: 'https://api.us.port.io',
-} as const;
-type PortRegion = keyof typeof PortRegionUrl;
+/** Port's regions; Port's docs and API reference name exactly these two. */
+const PORT_REGION_NAMES = ['eu', 'us'] as const;
+type PortRegion = (typeof PORT_REGION_NAMES)[number];
 
-const LegacyPortUrl = {
-  eu: 'https://api.getport.io',
-  us: 'https://api.us.getport.io',
-} as const;
+/** "eu or us", for messages that list the regions. */
+const PORT_REGION_LIST = PORT_REGION_NAMES.join(' or ');
+
+interface PortRegionEndpoints {
+  /** Port API host (Port API reference, "Regions"). */
+  apiUrl: string;
+  /**
+   * The older host of the same API. Still used throughout Port's docs and by
+   * port-agent, so it is accepted as an explicit base URL, never chosen by default.
+   */
+  legacyApiUrl: string;
+  /** Port's hosted Kafka brokers (Port docs, "Kafka" backend): SASL_SSL with SCRAM-SHA-512 on port 9196. */
+  brokers: readonly string[];
+}
+
+/**
+ * Everything that differs between Port's regions, in one table: the handler
+ * (API URL), the consumer and the CDK stack (brokers) all read it, so a change
+ * in Port's setup is made here once.
+ */
+const PORT_REGIONS = {
+  eu: {
+    apiUrl: 'https://api.port.io',
+    legacyApiUrl: 'https://api.getport.io',
+    brokers: [
+      'b-1-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196',
+      'b-2-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196',
+      'b-3-public.publicclusterprod.t9rw6w.c1.kafka.eu-west-1.amazonaws.com:9196',
+    ],
+  },
+  us: {
+    apiUrl: 'https://api.us.port.io',
+    legacyApiUrl: 'https://api.us.getport.io',
+    brokers: [
+      'b-1-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
+      'b-2-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
+      'b-3-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196',
+    ],
+  },
+} as const satisfies Record<PortRegion, PortRegionEndpoints>;
 
 /**
  * Resolves the Port API base URL: an explicit `baseUrl` wins (any http(s) URL, so the
@@ -44,11 +73,14 @@ const resolvePortBaseUrl = (opts: { region?: PortRegion; baseUrl?: string }): st
     return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
   }
   const region = opts.region ?? 'eu';
-  if (!Object.hasOwn(PortRegionUrl, region)) {
-    throw new PortBaseUrlError(String(region), 'unknown Port region (expected "eu" or "us")');
+  if (!Object.hasOwn(PORT_REGIONS, region)) {
+    throw new PortBaseUrlError(
+      String(region),
+      `unknown Port region (expected ${PORT_REGION_NAMES.map((r) => JSON.stringify(r)).join(' or ')})`,
+    );
   }
-  return PortRegionUrl[region];
+  return PORT_REGIONS[region].apiUrl;
 };
 
-export type { PortRegion };
-export { LegacyPortUrl, PortRegionUrl, resolvePortBaseUrl };
+export type { PortRegion, PortRegionEndpoints };
+export { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS, resolvePortBaseUrl };

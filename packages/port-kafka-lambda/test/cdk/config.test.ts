@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { DeployConfigError, envName, PORT_BROKERS } from '../../src/cdk/config.js';
+import { DeployConfigError, envName } from '../../src/cdk/config.js';
+import { PORT_REGIONS } from '../../src/port/regions.js';
 import { configOf, ORG } from './helpers.js';
 
 /** The lines of the DeployConfigError the configuration raises. */
@@ -17,7 +18,7 @@ describe('deployment configuration: defaults', () => {
   it('derives topics, brokers and defaults from org id and region', () => {
     const c = configOf();
     expect(c.topics).toEqual({ runs: `${ORG}.runs` });
-    expect(c.brokers).toEqual(PORT_BROKERS.eu);
+    expect(c.brokers).toEqual(PORT_REGIONS.eu.brokers);
     expect(c).toMatchObject({
       stackName: 'PortKafkaConsumer',
       batchSize: 50,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { ConsumerConfigError, loadConsumerConfig, MAX_BATCH_BYTES } from '../../src/consumer/config.js';
-import { PORT_BROKERS } from '../../src/port/kafka.js';
+import { PORT_REGIONS } from '../../src/port/regions.js';
 
 const ORG = 'org_sYG4DOJZNGy8bYnt';
 const PASSWORD = 'Pa55w0rd-RECOGNISABLE-7f3c9e';
@@ -44,7 +44,7 @@ describe('consumer configuration', () => {
     const config = loadConsumerConfig(validEnv());
     expect(config).toEqual({
       orgId: ORG,
-      brokers: [...PORT_BROKERS.eu],
+      brokers: [...PORT_REGIONS.eu.brokers],
       username: 'port-user-1',
       password: PASSWORD,
       groupId: `${ORG}.workers`,
@@ -62,9 +62,9 @@ describe('consumer configuration', () => {
 
   it('uses the us brokers for PORT_REGION=us, and a copy, not the shared list', () => {
     const config = loadConsumerConfig(validEnv({ PORT_REGION: 'us' }));
-    expect(config.brokers).toEqual([...PORT_BROKERS.us]);
+    expect(config.brokers).toEqual([...PORT_REGIONS.us.brokers]);
     config.brokers.push('mutated:1');
-    expect(PORT_BROKERS.us).toHaveLength(3);
+    expect(PORT_REGIONS.us.brokers).toHaveLength(3);
   });
 
   it('reads every optional variable', () => {
@@ -193,7 +193,7 @@ describe('consumer configuration', () => {
       }),
     );
     expect(config).toMatchObject({
-      brokers: [...PORT_BROKERS.eu],
+      brokers: [...PORT_REGIONS.eu.brokers],
       batchSize: 50,
       batchWindowMs: 500,
       startingPosition: 'LATEST',
