@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ConfigError } from './errors.js';
+import { OrgId } from './port/org.js';
 import { PORT_REGION_NAMES } from './port/regions.js';
 
 /** How an action run whose identifier has no registered handler is treated. */
@@ -11,9 +12,6 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
-/** A Port org id, e.g. org_sYG4DOJZNGy8bYnt. */
-const ORG_ID_PATTERN = /^org_[A-Za-z0-9]+$/;
-
 const positiveInt = (max: number) =>
   z.coerce.number().int().min(1).max(max);
 
@@ -22,10 +20,7 @@ const positiveInt = (max: number) =>
  * the CDK stack sets (see infra/) and what `npm run invoke` sets locally.
  */
 const HandlerEnv = z.object({
-  PORT_ORG_ID: z
-    .string()
-    .regex(ORG_ID_PATTERN, 'expected a Port org id such as org_sYG4DOJZNGy8bYnt')
-    .optional(),
+  PORT_ORG_ID: OrgId.optional(),
   PORT_REGION: z.enum(PORT_REGION_NAMES).default('eu'),
   PORT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
   PORT_CREDENTIALS_SECRET_ARN: z.string().optional(),
@@ -87,4 +82,4 @@ const loadConfig = (env: NodeJS.ProcessEnv = process.env): HandlerConfig => {
 };
 
 export type { HandlerConfig };
-export { loadConfig, ORG_ID_PATTERN, UnknownActionPolicy };
+export { loadConfig, UnknownActionPolicy };

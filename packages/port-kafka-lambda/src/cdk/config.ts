@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { PortKafkaError } from '../errors.js';
 import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup } from '../port/kafka.js';
+import { ORG_ID_EXAMPLE, orgIdSchema } from '../port/org.js';
 import { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS } from '../port/regions.js';
 
 /**
@@ -131,8 +132,6 @@ const optionalString = z.preprocess(blankToUndefined, z.string().optional());
 // ---------------------------------------------------------------------------
 // Field schemas.
 
-/** Port org ids look like `org_sYG4DOJZNGy8bYnt`. */
-const ORG_ID = /^org_[A-Za-z0-9]{8,64}$/;
 /** A complete secret ARN (with the 6-character suffix), so IAM can be exact. */
 const SECRET_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
@@ -192,12 +191,13 @@ const RawConfig = z.object({
   ),
   orgId: z.preprocess(
     blankToUndefined,
-    z
-      .string({ error: 'is required; expected your Port organization id, e.g. org_sYG4DOJZNGy8bYnt' })
-      .regex(ORG_ID, {
+    orgIdSchema({
+      required: { error: `is required; expected your Port organization id, e.g. ${ORG_ID_EXAMPLE}` },
+      invalid: {
         error: (i) =>
-          `${JSON.stringify(i.input)} is not a Port organization id; expected org_ followed by letters and digits, e.g. org_sYG4DOJZNGy8bYnt`,
-      })
+          `${JSON.stringify(i.input)} is not a Port organization id; expected org_ followed by letters and digits, e.g. ${ORG_ID_EXAMPLE}`,
+      },
+    })
   ),
   portRegion: z.preprocess(
     blankToUndefined,

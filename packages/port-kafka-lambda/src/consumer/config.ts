@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as z from 'zod';
-import { ORG_ID_PATTERN } from '../config.js';
 import { PortKafkaError } from '../errors.js';
+import { ORG_ID_EXAMPLE, orgIdSchema } from '../port/org.js';
 import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, portTopics } from '../port/kafka.js';
 import { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS } from '../port/regions.js';
 
@@ -23,8 +23,9 @@ const MAX_BATCH_BYTES = 6 * 1024 * 1024;
  * are read by the handler's own config, exactly as in Lambda.
  */
 const ConsumerEnv = z.object({
-  PORT_ORG_ID: z.string({ error: 'is required; expected your Port org id (org_…)' }).regex(ORG_ID_PATTERN, {
-    error: 'is not a Port org id; expected e.g. org_sYG4DOJZNGy8bYnt',
+  PORT_ORG_ID: orgIdSchema({
+    required: { error: 'is required; expected your Port org id (org_…)' },
+    invalid: { error: `is not a Port org id; expected e.g. ${ORG_ID_EXAMPLE}` },
   }),
   PORT_REGION: z.enum(PORT_REGION_NAMES, { error: `expected ${PORT_REGION_LIST}` }).default('eu'),
   KAFKA_BROKERS: z

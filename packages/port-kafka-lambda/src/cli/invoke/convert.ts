@@ -1,4 +1,5 @@
 import type { CustomRunParser } from '../../messages/normalize.js';
+import { isOrgId, ORG_ID_EXAMPLE } from '../../port/org.js';
 import * as z from 'zod';
 import { parseCommandLine } from './args.js';
 import { classifyFile } from './classify.js';
@@ -16,7 +17,6 @@ Wraps Port run or change-log messages in one Lambda Kafka event (base64 JSON val
   --out        write the event to this file instead of stdout`;
 
 const NonNegativeInt = z.coerce.number().int().nonnegative();
-const OrgId = z.string().regex(/^org_[A-Za-z0-9]+$/);
 
 interface ConvertResult {
   exitCode: ExitCode;
@@ -46,8 +46,8 @@ const convert = async (argv: readonly string[], io: { env: NodeJS.ProcessEnv; cw
     });
     if (values.help) return { exitCode: ExitCode.Ok, output: `${CONVERT_USAGE}\n`, problems: [] };
     if (positionals.length === 0) throw new InputError('no input: give one or more Port message files');
-    if (values.org !== undefined && !OrgId.safeParse(values.org).success) {
-      throw new InputError(`--org: expected a Port org id such as org_sYG4DOJZNGy8bYnt, got "${values.org}"`);
+    if (values.org !== undefined && !isOrgId(values.org)) {
+      throw new InputError(`--org: expected a Port org id such as ${ORG_ID_EXAMPLE}, got "${values.org}"`);
     }
     if (values.topic !== undefined && values.topic.trim() === '') throw new InputError('--topic: must not be empty');
     const partition = intFlag('partition', values.partition, 0);

@@ -1,3 +1,4 @@
+import { isOrgId } from '../../port/org.js';
 import { TopicKind } from '../../routing/topics.js';
 
 /**
@@ -51,7 +52,7 @@ const orgIdOf = (message: unknown): string | undefined => {
   const trigger = isRecord(message) ? message.trigger : undefined;
   const by = isRecord(trigger) ? trigger.by : undefined;
   const orgId = isRecord(by) ? by.orgId : undefined;
-  return typeof orgId === 'string' && /^org_[A-Za-z0-9]+$/.test(orgId) ? orgId : undefined;
+  return isOrgId(orgId) ? orgId : undefined;
 };
 
 /** A stable timestamp (the trigger time) so converted files do not change on every run. */
