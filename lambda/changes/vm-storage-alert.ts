@@ -48,7 +48,7 @@ const vmStorageAlert = defineChangeHandler({
     await port.patchEntity('vm', after.identifier, { properties: { storage_alert: low } });
     logger.info(low ? 'Low storage: alert raised' : 'Storage recovered: alert cleared', {
       vm: after.identifier,
-      freeBefore: before?.properties.free_storage ?? null,
+      freeBefore: before?.properties.free_storage,
       freeAfter: free,
     });
   },

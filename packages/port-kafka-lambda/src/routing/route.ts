@@ -98,7 +98,13 @@ const createRouter = (options: RouterOptions) => {
         record: coordinates,
         // Built on first use: a timer per change is wasted on handlers that never look.
         get signal() {
-          signal ??= AbortSignal.timeout(Math.min(remainingTimeMs(), MAX_TIMER_MS));
+          const left = remainingTimeMs();
+          // With no time left the signal is aborted already, not on the next timer tick,
+          // so a handler checking `signal.aborted` before it starts sees it.
+          signal ??=
+            left === 0
+              ? AbortSignal.abort(new DOMException('The Lambda deadline is near', 'TimeoutError'))
+              : AbortSignal.timeout(Math.min(left, MAX_TIMER_MS));
           return signal;
         },
         remainingTimeMs,

@@ -218,6 +218,66 @@ describe('handler outcomes', () => {
     expect(h.lastOutcomes()[0]).toMatchObject({ status: 'succeeded' });
   });
 
+  it('tells a change handler the time left before its signal aborts', async () => {
+    // Prepare
+    const seen: { remaining: number; aborted: boolean }[] = [];
+    const clock = defineChangeHandler({
+      identifier: 'reads-the-clock',
+      match: {},
+      async handler(_change, ctx) {
+        seen.push({ remaining: ctx.remainingTimeMs(), aborted: ctx.signal.aborted });
+      },
+    });
+    h = await createHarness({ changeHandlers: [clock], config: { runDeadlineMarginMs: 2_000, runStartMinRemainingMs: 10 } });
+    // Act: a 10 s invocation less the 2 s margin, then one already past the margin.
+    await h.handler(kafkaEvent([kafkaRecord({ topic: CHANGES_TOPIC, value: loadEvent('change-entity-update.json') })]), lambdaContext(10_000));
+    await h.handler(kafkaEvent([kafkaRecord({ topic: CHANGES_TOPIC, value: loadEvent('change-entity-update.json') })]), lambdaContext(1_500));
+    // Assess
+    expect(seen[0]?.remaining).toBeLessThanOrEqual(8_000);
+    expect(seen[0]?.remaining).toBeGreaterThan(6_000);
+    expect(seen[0]?.aborted).toBe(false);
+    expect(seen[1]).toEqual({ remaining: 0, aborted: true });
+  });
+
+  it('gives a change handler with an entity schema only entity changes, and parks a misfit', async () => {
+    // Prepare
+    const handled: string[] = [];
+    const typed = defineChangeHandler({
+      identifier: 'typed-vm',
+      match: { blueprint: 'vm' },
+      entity: z.looseObject({ identifier: z.string(), properties: z.looseObject({ cpu_cores: z.number() }) }),
+      async handler(change) {
+        handled.push(`${change.action} ${change.diff.after?.identifier ?? change.diff.before?.identifier}`);
+      },
+    });
+    h = await createHarness({ changeHandlers: [typed] });
+    const runChange = { ...loadEvent('change-entity-update.json'), resourceType: 'run' };
+    const misfit = loadEvent<{ diff: { after: { properties: Record<string, unknown> } } }>('change-entity-update.json');
+    misfit.diff.after.properties.cpu_cores = 'two';
+    // Act
+    await h.handler(
+      kafkaEvent([
+        kafkaRecord({ topic: CHANGES_TOPIC, offset: 1, value: runChange }),
+        kafkaRecord({ topic: CHANGES_TOPIC, offset: 2, value: loadEvent('change-entity-delete.json') }),
+        kafkaRecord({ topic: CHANGES_TOPIC, offset: 3, value: misfit }),
+      ]),
+      lambdaContext()
+    );
+    // Assess: the run change is not offered (it would not fit), the delete is, the misfit is parked.
+    expect(handled).toEqual(['DELETE ci-runner-1']);
+    expect(h.lastOutcomes().map((o) => [o.offset, o.status, o.reason])).toEqual([
+      [1, 'skipped', 'no-change-handler'],
+      [2, 'succeeded', 'typed-vm'],
+      [3, 'failed', 'handler-error'],
+    ]);
+    expect(h.parker.records.map((r) => [r.offset, r.detail])).toEqual([
+      [
+        3,
+        'ChangeEntityError: The change does not fit the entity schema of change handler "typed-vm": diff.after.properties.cpu_cores: Invalid input: expected number, received string',
+      ],
+    ]);
+  });
+
   it('cannot be used to pollute prototypes through a message', async () => {
     h = await createHarness({ logLevel: 'DEBUG' });
     logs = captureLogs();
