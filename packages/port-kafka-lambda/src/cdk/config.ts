@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { PortKafkaError } from '../errors.js';
-import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup } from '../port/kafka.js';
+import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, portTopics } from '../port/kafka.js';
 import { ORG_ID_EXAMPLE, orgIdSchema } from '../port/org.js';
 import { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS } from '../port/regions.js';
 
@@ -485,6 +485,7 @@ function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = proce
   if (lines.length > 0) throw new DeployConfigError(lines);
 
   const kafkaSecret = secretSource(c.kafkaSecretArn, c.kafkaSecretName, c.kafkaSecretKmsKeyArn);
+  const topics = portTopics(c.orgId);
   const provisioned: ProvisionedConfig | undefined = c.provisioned
     ? {
         minimumPollers: c.minimumPollers ?? 1,
@@ -506,8 +507,8 @@ function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = proce
     brokers: c.brokers ?? [...PORT_REGIONS[c.portRegion].brokers],
     consumerGroupId: c.consumerGroupId,
     topics: {
-      runs: `${c.orgId}.runs`,
-      ...(c.consumeChangeLog ? { changeLog: `${c.orgId}.change.log` } : {}),
+      runs: topics.runs,
+      ...(c.consumeChangeLog ? { changeLog: topics.changeLog } : {}),
     },
     // A secret the stack creates holds a placeholder until someone fills it
     // in; polling with it would only produce authentication failures.

@@ -1,4 +1,5 @@
 import { PortKafkaError } from '../errors.js';
+import { portTopics } from '../port/kafka.js';
 
 /**
  * The consumer could not join or keep reading; `message` is the one line a
@@ -104,7 +105,7 @@ const explainKafkaError = (error: unknown, ctx: ExplainContext): KafkaConsumeErr
   if (has((n) => n.apiCode === KafkaErrorCode.TopicAuthorizationFailed)) {
     return new KafkaConsumeError(
       'topic-authorization',
-      `Kafka denied user "${ctx.username}" reading ${ctx.topics.join(' and ')}: Port grants each org its own ${ctx.orgId}.runs and ${ctx.orgId}.change.log; check PORT_ORG_ID and that the Kafka integration is enabled in Port`,
+      `Kafka denied user "${ctx.username}" reading ${ctx.topics.join(' and ')}: Port grants each org its own ${portTopics(ctx.orgId).runs} and ${portTopics(ctx.orgId).changeLog}; check PORT_ORG_ID and that the Kafka integration is enabled in Port`,
       { cause: error },
     );
   }

@@ -8,10 +8,10 @@ import type { UnknownActionPolicy } from '../config.js';
 import type { DecodedRecord } from '../kafka/decode.js';
 import { type CustomRunParser, normalizeChange, normalizeRun } from '../messages/normalize.js';
 import type { PortClient } from '../port/client.js';
+import { portTopics, TopicKind, topicKind } from '../port/kafka.js';
 import { type Deadline, MAX_TIMER_MS } from '../runs/deadline.js';
 import type { RunExecutor } from '../runs/execute.js';
 import { foreignChange, foreignRun } from './ownership.js';
-import { TopicKind, topicKind } from './topics.js';
 
 interface RouterOptions {
   actions: ActionRegistry;
@@ -114,6 +114,9 @@ const createRouter = (options: RouterOptions) => {
     return { status: OutcomeStatus.Succeeded, reason: handlers.map((h) => h.identifier).join(',') };
   };
 
+  const expected = portTopics(options.orgId ?? '<ORG_ID>');
+  const unknownTopicDetail = `topic is neither ${expected.runs} nor ${expected.changeLog}`;
+
   // A batch holds a handful of topics: classify each name once.
   const kinds = new Map<string, ReturnType<typeof topicKind>>();
   const kindOf = (topic: string) => {
@@ -129,13 +132,7 @@ const createRouter = (options: RouterOptions) => {
       case TopicKind.ChangeLog:
         return routeChange(record, batch);
       default:
-        return {
-          status: OutcomeStatus.Invalid,
-          reason: 'unknown-topic',
-          detail: options.orgId
-            ? `topic is neither ${options.orgId}.runs nor ${options.orgId}.change.log`
-            : 'topic is neither <ORG_ID>.runs nor <ORG_ID>.change.log',
-        };
+        return { status: OutcomeStatus.Invalid, reason: 'unknown-topic', detail: unknownTopicDetail };
     }
   };
 };

@@ -3,10 +3,10 @@ import path from 'node:path';
 import type { Context } from 'aws-lambda';
 // A record as Lambda delivers it; key and value may be null or absent, unlike @types/aws-lambda says.
 import type { LambdaKafkaRecord } from '../consumer/lambda-event.js';
+import { portTopics } from '../port/kafka.js';
 
 const ORG_ID = 'org_sYG4DOJZNGy8bYnt';
-const RUNS_TOPIC = `${ORG_ID}.runs`;
-const CHANGES_TOPIC = `${ORG_ID}.change.log`;
+const { runs: RUNS_TOPIC, changeLog: CHANGES_TOPIC } = portTopics(ORG_ID);
 
 
 interface LambdaKafkaEvent {

@@ -4,7 +4,7 @@ import { isObject } from '../../messages/common.js';
 import { type CustomRunParser, describeIssues, normalizeChange, normalizeRun } from '../../messages/normalize.js';
 import { RECOMMENDED_SCHEMA } from '../../messages/run.js';
 import { foreignChange, foreignRun } from '../../routing/ownership.js';
-import { TopicKind } from '../../routing/topics.js';
+import { TopicKind } from '../../port/kafka.js';
 
 /**
  * What a sample file may declare about its own outcome, under the top-level

@@ -1,11 +1,12 @@
 import type { CustomRunParser } from '../../messages/normalize.js';
+import { topicName } from '../../port/kafka.js';
 import { isOrgId, ORG_ID_EXAMPLE } from '../../port/org.js';
 import * as z from 'zod';
 import { parseCommandLine } from './args.js';
 import { classifyFile } from './classify.js';
 import { ExitCode, InputError, problemLines } from './errors.js';
 import { readJsonFiles } from './inputs.js';
-import { FALLBACK_ORG_ID, type MessageToWrap, orgIdOf, toKafkaEvent, topicFor } from './kafka.js';
+import { FALLBACK_ORG_ID, type MessageToWrap, orgIdOf, toKafkaEvent } from './kafka.js';
 
 const CONVERT_USAGE = `Usage: npm run to-kafka-event -- <port-message.json>... [--topic <topic>] [--org <org_id>] [--partition <n>] [--offset <n>] [--out <file>]
 
@@ -67,7 +68,7 @@ const convert = async (argv: readonly string[], io: { env: NodeJS.ProcessEnv; cw
       else {
         const message = result.classified.message;
         const orgId = values.org ?? envOrg ?? orgIdOf(message) ?? FALLBACK_ORG_ID;
-        const topic = values.topic ?? topicFor(orgId, result.classified.kind);
+        const topic = values.topic ?? topicName(orgId, result.classified.kind);
         const earlier = messages.filter((m) => m.topic === topic).length;
         messages.push({ value: message, topic, partition, offset: firstOffset + earlier });
       }

@@ -2,10 +2,10 @@ import type { CustomRunParser } from '../../messages/normalize.js';
 import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { TopicKind } from '../../routing/topics.js';
+import { type TopicKind, topicName } from '../../port/kafka.js';
 import { type Classified, classifyFile, type Expectation } from './classify.js';
 import { InputErrors } from './errors.js';
-import { FALLBACK_ORG_ID, orgIdOf, toKafkaEvent, topicFor } from './kafka.js';
+import { FALLBACK_ORG_ID, orgIdOf, toKafkaEvent } from './kafka.js';
 
 /** One handler invocation: a file's Kafka event, or a bare message wrapped in one. */
 interface InvokeBatch {
@@ -68,7 +68,7 @@ const expandPaths = async (paths: readonly string[], cwd: string): Promise<{ fil
 const toBatch = (file: string, classified: Classified, expect: Expectation, options: LoadOptions): InvokeBatch => {
   if (classified.kind === 'kafka-event') return { file, kind: classified.kind, event: classified.event, expect };
   const orgId = options.orgId ?? orgIdOf(classified.message) ?? FALLBACK_ORG_ID;
-  const event = toKafkaEvent([{ value: classified.message, topic: topicFor(orgId, classified.kind), partition: 0 }]);
+  const event = toKafkaEvent([{ value: classified.message, topic: topicName(orgId, classified.kind), partition: 0 }]);
   return { file, kind: classified.kind, event, expect };
 };
 

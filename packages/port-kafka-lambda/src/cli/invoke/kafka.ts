@@ -1,5 +1,4 @@
 import { isOrgId } from '../../port/org.js';
-import { TopicKind } from '../../routing/topics.js';
 
 /**
  * Builds Lambda Kafka events from Port messages, the way Lambda delivers
@@ -42,8 +41,6 @@ interface MessageToWrap {
   /** Record timestamp (ms); defaults to the message's `trigger.at`, else now. */
   timestamp?: number;
 }
-
-const topicFor = (orgId: string, kind: TopicKind): string => `${orgId}.${kind}`;
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -88,4 +85,4 @@ const toKafkaEvent = (messages: readonly MessageToWrap[], now: () => number = Da
 };
 
 export type { LambdaKafkaEvent, LambdaKafkaRecord, MessageToWrap };
-export { FALLBACK_ORG_ID, orgIdOf, toKafkaEvent, topicFor };
+export { FALLBACK_ORG_ID, orgIdOf, toKafkaEvent };

@@ -5,7 +5,7 @@ import { KafkaEvent } from '../../kafka/event.js';
 import { isObject } from '../../messages/common.js';
 import { normalizeChange, normalizeRun } from '../../messages/normalize.js';
 import { foreignChange, foreignRun } from '../../routing/ownership.js';
-import { TopicKind, topicKind } from '../../routing/topics.js';
+import { TopicKind, topicKind } from '../../port/kafka.js';
 import { InputErrors } from './errors.js';
 import type { InvokeBatch } from './inputs.js';
 

@@ -6,7 +6,7 @@ import { defineChangeHandler, effectiveMatch, matchesChange } from '../../../src
 import { ChangeEntityError, changeFor } from '../../../src/changes/entity.js';
 import { normalizeChange } from '../../../src/messages/normalize.js';
 import { foreignChange, foreignRun } from '../../../src/routing/ownership.js';
-import { topicKind } from '../../../src/routing/topics.js';
+import { topicKind } from '../../../src/port/kafka.js';
 import { loadEvent } from '../../../src/testing/factories.js';
 
 const action = (identifier: string, extra: { blueprint?: string; aliases?: string[] } = {}) =>
