@@ -10,14 +10,15 @@ import { type CliResult, linesOf, REPO, run, runTool } from './cli.js';
 import { onlyFile, parseSummary } from './summary.js';
 
 /**
- * A throwaway copy of the project (sources, test helpers, tools, configs;
- * node_modules linked) so generation never touches the repository and other
- * test runs never pick up a half-generated action.
+ * A throwaway copy of the template project (its lambda/, infra/, events/,
+ * tests and configs; node_modules linked, so `port-kafka-lambda` resolves to
+ * this package's source) so generation never touches the repository and other
+ * test runs never pick up a half-generated action. It has no packages/ folder,
+ * like a project made from the template.
  */
 const copyProject = (): string => {
   const root = mkdtempSync(path.join(tmpdir(), 'new-action-test-'));
-  // tools/ imports infra/ (the bundle settings) and consumer/; the copy must type-check as the repo does.
-  for (const p of ['lambda', 'tools', 'infra', 'consumer', 'test/helpers', 'jest.config.js', 'tsconfig.json', 'package.json']) {
+  for (const p of ['lambda', 'infra', 'events', 'test/actions', 'jest.config.js', 'tsconfig.json', 'package.json', 'cdk.json']) {
     mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
     cpSync(path.join(REPO, p), path.join(root, p), { recursive: true });
   }
@@ -141,9 +142,10 @@ const actions: readonly ActionDefinition[] = ${list};
 
 export { actions };
 `;
+  const NO_ARRAY = 'lambda/actions/index.ts exports no "actions" array (export const actions = [...]); register the action by hand';
 
-  it('inserts the import in module order and appends to a short list on one line', () => {
-    const out = registerAction(index('[alpha, zulu]'), actionNames('mike'));
+  it('inserts the import in module order and appends to a short list on one line', async () => {
+    const out = await registerAction(index('[alpha, zulu]'), actionNames('mike'));
     expect(out.split('\n').slice(0, 4)).toEqual([
       "import { alpha } from './alpha.js';",
       "import type { ActionDefinition } from './define.js';",
@@ -153,14 +155,106 @@ export { actions };
     expect(out).toContain('const actions: readonly ActionDefinition[] = [alpha, zulu, mike];');
   });
 
-  it('breaks a list that would get too long into one entry per line', () => {
-    const out = registerAction(index('[alpha, zulu, someFairlyLongActionName, anotherFairlyLongActionName]'), actionNames('one_more_long_action_name'));
+  it('breaks a list that would get too long into one entry per line', async () => {
+    const out = await registerAction(index('[alpha, zulu, someFairlyLongActionName, anotherFairlyLongActionName]'), actionNames('one_more_long_action_name'));
     expect(out).toContain(
       'const actions: readonly ActionDefinition[] = [\n  alpha,\n  zulu,\n  someFairlyLongActionName,\n  anotherFairlyLongActionName,\n  oneMoreLongActionName,\n];'
     );
   });
 
-  it('refuses an index.ts without the actions list', () => {
-    expect(() => registerAction('export const actions = [];\n', actionNames('mike'))).toThrow(/register the action by hand/);
+  it('appends a line to a multi-line list with comments, keeping every other byte', async () => {
+    const before = `/** The registry. */
+import type { ActionDefinition } from 'port-kafka-lambda';
+import { alpha } from './alpha.js';
+/** Zulu, last (and its comment stays with it). */
+import { zulu } from './zulu.js';
+
+// Listed by hand, in rollout order.
+export const actions: readonly ActionDefinition[] = [
+  alpha, // the first, of two
+  /* between */ zulu // no comma after this one
+];
+`;
+    expect(await registerAction(before, actionNames('mike'))).toBe(`/** The registry. */
+import type { ActionDefinition } from 'port-kafka-lambda';
+import { alpha } from './alpha.js';
+import { mike } from './mike.js';
+/** Zulu, last (and its comment stays with it). */
+import { zulu } from './zulu.js';
+
+// Listed by hand, in rollout order.
+export const actions: readonly ActionDefinition[] = [
+  alpha, // the first, of two
+  /* between */ zulu, // no comma after this one
+  mike
+];
+`);
+  });
+
+  it('keeps a trailing comma, in a multi-line list and on one line', async () => {
+    const multi = `import { alpha } from './alpha.js';
+import { zulu } from './zulu.js';
+
+const list = [
+    alpha,
+    zulu /* a, b */,
+] satisfies ActionDefinition[];
+
+export { list as actions };
+`;
+    expect(await registerAction(multi, actionNames('zz_top'))).toBe(`import { alpha } from './alpha.js';
+import { zulu } from './zulu.js';
+import { zzTop } from './zz-top.js';
+
+const list = [
+    alpha,
+    zulu /* a, b */,
+    zzTop,
+] satisfies ActionDefinition[];
+
+export { list as actions };
+`);
+    const oneLine = await registerAction(index('[alpha, zulu,]'), actionNames('mike'));
+    expect(oneLine).toContain('const actions: readonly ActionDefinition[] = [alpha, zulu, mike,];');
+  });
+
+  it('fills an empty list and adds the first import', async () => {
+    expect(await registerAction('export const actions = [];\n', actionNames('mike'))).toBe(
+      "import { mike } from './mike.js';\n\nexport const actions = [mike];\n"
+    );
+    expect(await registerAction("import { z } from 'zod';\n\nexport const actions = [\n];\n", actionNames('mike'))).toBe(
+      "import { z } from 'zod';\nimport { mike } from './mike.js';\n\nexport const actions = [\n  mike,\n];\n"
+    );
+  });
+
+  it('refuses an index.ts without the actions list', async () => {
+    await expect(registerAction('export const actions = loadActions();\n', actionNames('mike'))).rejects.toThrow(/register the action by hand/);
+    for (const file of ['export const actions = loadActions();\n', 'const actions = [alpha];\n', 'export const others = [alpha];\n', '']) {
+      await expect(registerAction(file, actionNames('mike'))).rejects.toThrow(new InputError(NO_ARRAY));
+    }
+  });
+
+  it('refuses a name the file already lists or imports', async () => {
+    await expect(registerAction(index('[alpha, zulu]'), actionNames('zulu'))).rejects.toThrow(
+      'zulu is already in the actions list of lambda/actions/index.ts'
+    );
+    await expect(registerAction(index('[alpha]'), actionNames('zulu'))).rejects.toThrow(
+      'lambda/actions/index.ts already imports a zulu; register the action by hand'
+    );
+  });
+
+  it('refuses through the command in one line with exit 2, writing nothing', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'new-action-no-array-'));
+    try {
+      mkdirSync(path.join(root, 'lambda/actions'), { recursive: true });
+      writeFileSync(path.join(root, 'lambda/actions/index.ts'), 'export const actions = loadActions();\n');
+      const refused = await runTool('new-action', ['mike', '--root', root]);
+      expect(refused.code).toBe(2);
+      expect(linesOf(refused.stderr)).toEqual([`new-action: ${NO_ARRAY}`]);
+      expect(existsSync(path.join(root, 'lambda/actions/mike.ts'))).toBe(false);
+      expect(existsSync(path.join(root, 'events'))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

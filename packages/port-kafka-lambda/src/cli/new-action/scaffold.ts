@@ -90,7 +90,7 @@ const scaffoldAction = async (identifier: string, options: ScaffoldOptions): Pro
   const existing = await handledBy(abs(rel.index), identifier);
   if (existing) throw new InputError(`runs of "${identifier}" already go to the registered action "${existing}"`);
 
-  const index = registerAction(await readFile(abs(rel.index), 'utf8'), n);
+  const index = await registerAction(await readFile(abs(rel.index), 'utf8'), n);
   const at = (options.now?.() ?? new Date()).toISOString();
   const files: [string, string][] = [
     [rel.action, actionFile(n)],

@@ -14,7 +14,7 @@ const summaryOf = (n: ActionNames, target: string): string => `${n.identifier} f
 const logLineOf = (n: ActionNames, who: string, target: string): string => `${who} asked to run ${n.identifier} on ${target}`;
 
 const actionFile = (n: ActionNames): string => `import * as z from 'zod';
-import { defineAction } from './define.js';
+import { defineAction } from 'port-kafka-lambda';
 
 /**
  * TODO: say what ${n.identifier} does. Port sends the run's user inputs; declare
@@ -29,7 +29,7 @@ const ${n.camel} = defineAction({
     target: z.string().min(1, 'required'),
     dry_run: z.boolean().default(false),
   }),
-  async run({ inputs, trigger }, ctx) {
+  async handler({ inputs, trigger }, ctx) {
     const who = trigger.by.user?.email ?? trigger.by.userId ?? 'someone';
     // ctx.log lines show on the run's page in Port while it runs.
     await ctx.log(\`\${who} asked to run ${n.identifier} on \${inputs.target}\${inputs.dry_run ? ' (dry run)' : ''}\`);
@@ -42,22 +42,17 @@ const ${n.camel} = defineAction({
 export { ${n.camel} };
 `;
 
-const testFile = (n: ActionNames): string => `import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { kafkaEvent, kafkaRecord, lambdaContext } from '../helpers/factories.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+const testFile = (n: ActionNames): string => `import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import app from '../../lambda/app.js';
+import { createHarness, type Harness, kafkaEvent, kafkaRecord, lambdaContext, loadEvent } from 'port-kafka-lambda/testing';
 
 /** The sample run written with the action (events/${n.kebab}.json), in the recommended payload template. */
-const loadSample = () =>
-  JSON.parse(readFileSync(new URL('../../events/${n.kebab}.json', import.meta.url), 'utf8')) as {
-    runId: string;
-    inputs: Record<string, unknown>;
-  };
+const loadSample = () => loadEvent<{ runId: string; inputs: Record<string, unknown> }>('${n.kebab}.json');
 
 describe('${n.identifier} action', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await createHarness();
+    h = await createHarness({ app });
   });
   afterAll(() => h.close());
 
