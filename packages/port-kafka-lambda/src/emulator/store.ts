@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
+import { isEndedStatus, RunStatus, RunTerminalStatusSchema as Terminal } from '../port/types.js';
 import type {
   CreateRunInput,
   EmulatorClient,
@@ -16,8 +17,9 @@ import type {
  * - error identifiers: `unauthorized` (401), `not_found` (404), `invalid_request` (422),
  *   `invalid_json` (400), `run_already_ended` (422), `identifier_taken` (409),
  *   `payload_too_large` (413);
- * - an ended run (SUCCESS/FAILURE/DECLINED) rejects every PATCH and every termination
- *   log; plain logs are still accepted.
+ * - an ended run (isEndedStatus: SUCCESS, FAILURE, DECLINED and the cancel spellings, as
+ *   the executor sees them) rejects every PATCH and every termination log; plain logs are
+ *   still accepted.
  */
 
 interface Reply {
@@ -41,8 +43,6 @@ const fail = (status: number, error: ErrorCode, message: string): Reply => ({
   body: { ok: false, error, message },
 });
 
-const ENDED_STATUSES: ReadonlySet<string> = new Set(['SUCCESS', 'FAILURE', 'DECLINED']);
-const Terminal = z.enum(['SUCCESS', 'FAILURE']);
 
 const TokenBody = z.strictObject({ clientId: z.string(), clientSecret: z.string() });
 const RunPatchBody = z.strictObject({
@@ -154,7 +154,7 @@ class PortEmulatorStore {
     const id = input.id ?? randomId('r_');
     const action =
       typeof input.action === 'string' ? { identifier: input.action } : input.action;
-    const status = input.status ?? 'IN_PROGRESS';
+    const status = input.status ?? RunStatus.IN_PROGRESS;
     const at = this.iso();
     const run: EmulatorRun = {
       id,
@@ -163,7 +163,7 @@ class PortEmulatorStore {
       link: null,
       summary: null,
       externalRunId: null,
-      endedAt: ENDED_STATUSES.has(status) ? at : null,
+      endedAt: isEndedStatus(status) ? at : null,
       action: { identifier: action.identifier, title: action.title ?? null, icon: null, deleted: false },
       blueprint:
         input.blueprint === undefined
@@ -209,7 +209,7 @@ class PortEmulatorStore {
     if (!parsed.success) return invalid(parsed.error);
     const run = this.findRun(runId);
     if (!('id' in run)) return run;
-    if (ENDED_STATUSES.has(run.status)) return this.endedReply(run);
+    if (isEndedStatus(run.status)) return this.endedReply(run);
     const patch = parsed.data;
     // Each PATCH overwrites the keys it carries (Port: "last link wins").
     if (patch.statusLabel !== undefined) run.statusLabel = patch.statusLabel;
@@ -231,7 +231,7 @@ class PortEmulatorStore {
     const run = this.findRun(runId);
     if (!('id' in run)) return run;
     const { message, terminationStatus, statusLabel } = parsed.data;
-    if (terminationStatus !== undefined && ENDED_STATUSES.has(run.status)) return this.endedReply(run);
+    if (terminationStatus !== undefined && isEndedStatus(run.status)) return this.endedReply(run);
     const at = this.iso();
     const log: EmulatorRunLog = {
       id: randomId('log_'),
@@ -277,8 +277,8 @@ class PortEmulatorStore {
     if (runId === undefined) return undefined;
     const run = this.findRun(runId);
     if (!('id' in run)) return run;
-    if (run.status !== 'IN_PROGRESS') {
-      return fail(422, ErrorCode.RUN_ALREADY_ENDED, `Run "${run.id}" is ${run.status}, not IN_PROGRESS`);
+    if (run.status !== RunStatus.IN_PROGRESS) {
+      return fail(422, ErrorCode.RUN_ALREADY_ENDED, `Run "${run.id}" is ${run.status}, not ${RunStatus.IN_PROGRESS}`);
     }
     return undefined;
   }

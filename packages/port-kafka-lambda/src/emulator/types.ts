@@ -1,3 +1,5 @@
+import type { RunTerminalStatus } from '../port/types.js';
+
 /** Public types of the Port API emulator. */
 
 type EmulatorMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -68,7 +70,7 @@ interface EmulatorRunLog {
   id: string;
   runId: string;
   message: string;
-  terminationStatus: 'SUCCESS' | 'FAILURE' | null;
+  terminationStatus: RunTerminalStatus | null;
   statusLabel: string | null;
   createdBy: string;
   createdAt: string;

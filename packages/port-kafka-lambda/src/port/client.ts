@@ -22,6 +22,7 @@ import {
   type PortRun,
   RunEnvelopeSchema,
   RunLogEnvelopeSchema,
+  type RunLogInput,
   type RunPatch,
   TokenResponseSchema,
 } from './types.js';
@@ -48,10 +49,7 @@ interface PortClient {
   /** PATCH /v1/actions/runs/{id}?version=v2. Setting `status` ends the run. */
   updateRun(runId: string, patch: RunPatch): Promise<PortRun>;
   /** POST /v1/actions/runs/{id}/logs. A `terminationStatus` ends the run (once). */
-  addRunLog(
-    runId: string,
-    log: { message: string; terminationStatus?: 'SUCCESS' | 'FAILURE'; statusLabel?: string },
-  ): Promise<void>;
+  addRunLog(runId: string, log: RunLogInput): Promise<void>;
   /** POST /v1/blueprints/{bp}/entities?upsert=true&merge=true[&run_id=] (merge defaults to true). */
   upsertEntity(blueprint: string, entity: EntityInput, opts?: { runId?: string; merge?: boolean }): Promise<PortEntity>;
   /** GET /v1/blueprints/{bp}/entities/{id} */

@@ -10,6 +10,7 @@ import * as z from 'zod';
 /** Values Port accepts when ending a run (PATCH run `status`, log `terminationStatus`). */
 const RunTerminalStatus = { SUCCESS: 'SUCCESS', FAILURE: 'FAILURE' } as const;
 type RunTerminalStatus = (typeof RunTerminalStatus)[keyof typeof RunTerminalStatus];
+const RunTerminalStatusSchema = z.enum([RunTerminalStatus.SUCCESS, RunTerminalStatus.FAILURE]);
 
 /** Run statuses seen in Port's docs; Port does not enumerate them, so `status` stays a plain string. */
 const RunStatus = {
@@ -19,6 +20,26 @@ const RunStatus = {
   WAITING_FOR_APPROVAL: 'WAITING_FOR_APPROVAL',
   DECLINED: 'DECLINED',
 } as const;
+type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+/**
+ * Statuses after which Port accepts no report, so such a run is never executed
+ * (again). SUCCESS, FAILURE and DECLINED are documented; Port publishes no full
+ * list, so the cancel/abort spellings count as ended too: a run someone else
+ * closed must not be run or overwritten because its status is a word we did not
+ * know. The executor and the emulator both read this set.
+ */
+const ENDED_RUN_STATUSES: ReadonlySet<string> = new Set([
+  RunStatus.SUCCESS,
+  RunStatus.FAILURE,
+  RunStatus.DECLINED,
+  'CANCELLED',
+  'CANCELED',
+  'ABORTED',
+]);
+
+/** Whether a run in this status has ended (see {@link ENDED_RUN_STATUSES}). */
+const isEndedStatus = (status: string): boolean => ENDED_RUN_STATUSES.has(status);
 
 const RunLink = z.union([z.string(), z.array(z.string())]);
 
@@ -36,7 +57,7 @@ type PortRun = z.infer<typeof PortRunSchema>;
 
 /** Body of `PATCH /v1/actions/runs/{id}`. Setting `status` ends the run. */
 const RunPatchSchema = z.strictObject({
-  status: z.enum([RunTerminalStatus.SUCCESS, RunTerminalStatus.FAILURE]).optional(),
+  status: RunTerminalStatusSchema.optional(),
   statusLabel: z.string().optional(),
   link: RunLink.optional(),
   summary: z.string().optional(),
@@ -47,7 +68,7 @@ type RunPatch = z.infer<typeof RunPatchSchema>;
 /** Body of `POST /v1/actions/runs/{id}/logs`. A log with `terminationStatus` ends the run (once). */
 const RunLogInputSchema = z.strictObject({
   message: z.string(),
-  terminationStatus: z.enum([RunTerminalStatus.SUCCESS, RunTerminalStatus.FAILURE]).optional(),
+  terminationStatus: RunTerminalStatusSchema.optional(),
   statusLabel: z.string().optional(),
 });
 type RunLogInput = z.infer<typeof RunLogInputSchema>;
@@ -98,7 +119,9 @@ const PortErrorBodySchema = z.looseObject({
 
 export type { EntityInput, PortEntity, PortRun, PortRunLog, RunLogInput, RunPatch };
 export {
+  ENDED_RUN_STATUSES,
   EntityEnvelopeSchema,
+  isEndedStatus,
   PortEntitySchema,
   PortErrorBodySchema,
   PortRunLogSchema,
@@ -109,5 +132,6 @@ export {
   RunPatchSchema,
   RunStatus,
   RunTerminalStatus,
+  RunTerminalStatusSchema,
   TokenResponseSchema,
 };

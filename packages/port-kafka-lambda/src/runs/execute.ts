@@ -7,13 +7,10 @@ import type { PortClient } from '../port/client.js';
 import type { PortCredentials } from '../port/credentials.js';
 import { decryptSecretInput } from '../port/crypto.js';
 import { PortApiError } from '../port/errors.js';
-import type { RunPatch } from '../port/types.js';
+import { isEndedStatus, type RunPatch } from '../port/types.js';
 import type { RunContext } from './context.js';
 import { type Deadline, MAX_TIMER_MS } from './deadline.js';
 import { DeadlineError, isRetryable, RunClosedError, RunTimeoutError, SecretInputError } from './errors.js';
-
-/** Run statuses after which Port accepts no report: such runs are never executed again. */
-const ENDED = new Set(['SUCCESS', 'FAILURE', 'DECLINED', 'CANCELLED', 'CANCELED', 'ABORTED']);
 
 /** The last thing Port hears about a run: an optional final log line, then the status patch. */
 interface FinalReport {
@@ -112,7 +109,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
         // Port refuses to end a run twice. If it has ended, an earlier attempt
         // got through and only its answer was lost: the report is delivered.
         const current = await options.port.getRun(report.runId).catch(() => undefined);
-        if (current && ENDED.has(current.status)) {
+        if (current && isEndedStatus(current.status)) {
           pending.delete(report.runId);
           logger.warn('Run had already ended in Port; final report not sent again', { status: current.status });
           return;
@@ -171,7 +168,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
         logger.warn('Run does not exist in Port; skipped (was it sent by another org or deleted?)');
         return { status: 'skipped', reason: 'run-not-found' };
       }
-      if (ENDED.has(status)) {
+      if (isEndedStatus(status)) {
         logger.info('Run already ended in Port; not executed again', { status });
         return { status: 'skipped', reason: 'already-ended' };
       }
@@ -315,4 +312,4 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
 };
 
 export type { FinalReport, RunExecution, RunExecutor, RunExecutorOptions, RunResult };
-export { createRunExecutor, ENDED };
+export { createRunExecutor };

@@ -131,6 +131,25 @@ describe('emulator: runs', () => {
     expect(emu.getRun(seeded.id)?.status).toBe('SUCCESS');
   });
 
+  // The executor skips runs in these statuses (port/types.ts); the emulator used to end only the first three.
+  it.each(['SUCCESS', 'FAILURE', 'DECLINED', 'CANCELLED', 'CANCELED', 'ABORTED'])(
+    'treats a run seeded as %s as ended: PATCHes and termination logs are refused, plain logs kept',
+    async (status) => {
+      const seeded = emu.createRun({ action: 'deploy', status });
+      expect(typeof seeded.endedAt).toBe('string');
+      const path = `/v1/actions/runs/${seeded.id}`;
+
+      const patch = await call('PATCH', path, { statusLabel: 'late' });
+      expect(patch.status).toBe(422);
+      expect(patch.body).toMatchObject({ ok: false, error: 'run_already_ended' });
+      const ending = await call('POST', `${path}/logs`, { message: 'done', terminationStatus: 'SUCCESS' });
+      expect(ending.status).toBe(422);
+      const plain = await call('POST', `${path}/logs`, { message: 'note' });
+      expect(plain.status).toBe(201);
+      expect(emu.getRun(seeded.id)).toMatchObject({ status, statusLabel: null });
+    },
+  );
+
   it.each([
     [{ status: 'IN_PROGRESS' }, 'status'],
     [{ link: 5 }, 'link'],
