@@ -41,7 +41,7 @@ beforeAll(async () => {
     { topic: OTHER_ORG_TOPIC, numPartitions: 1 },
   ]);
   console.log(
-    `Kafka test broker: startup ${broker.startupMs} ms (format + JVM + ACLs); ` +
+    `Kafka test broker: startup ${broker.startupMs} ms (format + JVM + ACLs + group coordinator); ` +
       `jars ${jars.jarCount} files, ${(jars.totalBytes / 1024 / 1024).toFixed(1)} MiB in ${jars.libDir}` +
       (jars.downloaded ? `, downloaded in ${jars.durationMs} ms` : ' (cached)'),
   );

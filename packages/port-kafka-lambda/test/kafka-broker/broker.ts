@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AclEntry } from 'kafkajs';
-import { createAclsAndWait, createKafka, portOrgAcls, withAdmin } from './clients.js';
+import { createAclsAndWait, createKafka, portOrgAcls, waitForGroupCoordinator, withAdmin } from './clients.js';
 import { runOrThrow } from './exec.js';
 import { assertToolsPresent, ensureKafkaJars } from './kafka-jars.js';
 import { freePorts } from './free-port.js';
@@ -50,7 +50,7 @@ export interface KafkaBroker {
   /** Folder with server.properties, data and broker.log; deleted by stop(). */
   workDir: string;
   logPath: string;
-  /** Wall time from the call until the broker accepted connections (jar fetch excluded). */
+  /** Wall time from the call until the broker accepted connections and served group requests (jar fetch excluded). */
   startupMs: number;
   stop(): Promise<void>;
 }
@@ -218,10 +218,12 @@ async function launch(
   try {
     await waitForStarted(child, logPath, options.startTimeoutMs ?? 90_000);
     await waitForPort(saslPort);
+    const endpoint = { bootstrapServers: '', ca: tls.caPem, internalBootstrapServers: `127.0.0.1:${internalPort}` };
     if (authorizer) {
-      const endpoint = { bootstrapServers: '', ca: tls.caPem, internalBootstrapServers: `127.0.0.1:${internalPort}` };
       await withAdmin(createKafka(endpoint, 'internal'), (client) => createAclsAndWait(client, acls));
     }
+    // Tests join consumer groups right away; a coordinator still loading would crash them.
+    await waitForGroupCoordinator(endpoint);
   } catch (error) {
     const log = await readFile(logPath, 'utf8').catch(() => '(no broker log)');
     await stop();

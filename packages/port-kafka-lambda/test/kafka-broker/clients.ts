@@ -117,6 +117,58 @@ export async function createAclsAndWait(admin: Admin, acl: AclEntry[], timeoutMs
 }
 
 /**
+ * What kafkajs reports while the group coordinator cannot serve groups yet: `__consumer_offsets`
+ * does not exist (the first FindCoordinator creates it), has no leader yet, or its partition is
+ * still being loaded. KafkaJSGroupCoordinatorNotFound is kafkajs giving up on the first two.
+ */
+const COORDINATOR_NOT_READY = new Set(['GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP']);
+
+function coordinatorNotReady(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, type, cause } = error as { name?: unknown; type?: unknown; cause?: unknown };
+  // With retries: 0 kafkajs wraps a retriable protocol error in this, the original as `cause`.
+  if (name === 'KafkaJSNumberOfRetriesExceeded') return coordinatorNotReady(cause);
+  return name === 'KafkaJSGroupCoordinatorNotFound' || (typeof type === 'string' && COORDINATOR_NOT_READY.has(type));
+}
+
+/** Any group id: with one `__consumer_offsets` partition every group has the same coordinator. */
+const PROBE_GROUP = 'harness.coordinator-probe';
+
+/**
+ * Waits until the group coordinator serves requests, and returns how long that took.
+ *
+ * A fresh broker logs "Kafka Server started" before `__consumer_offsets` exists; the first
+ * FindCoordinator creates it, and its partition is then loaded in the background. Until that
+ * is done every group request fails with "The coordinator is loading" (COORDINATOR_LOAD_IN_PROGRESS),
+ * which a consumer with few retries turns into a crash: on 2 busy cores the loading outlasts
+ * kafkajs' ~1.5 s of retries. DescribeGroups goes through the same coordinator as JoinGroup
+ * and OffsetCommit, so once it answers the consumers' group requests will too (the broker
+ * has a single `__consumer_offsets` partition, so no group lands on one still loading).
+ * One attempt per poll (retries: 0): the loop, not kafkajs, decides how long to wait.
+ */
+export async function waitForGroupCoordinator(broker: BrokerEndpoint, timeoutMs = 60_000): Promise<number> {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  return withAdmin(createKafka(broker, 'internal', { retry: { retries: 0 } }), async (admin) => {
+    // Loads the broker list: without it (and without retries) the coordinator lookup fails at
+    // once with "No brokers in the broker pool".
+    await admin.describeCluster();
+    for (;;) {
+      try {
+        await admin.describeGroups([PROBE_GROUP]);
+        return Date.now() - started;
+      } catch (error) {
+        if (!coordinatorNotReady(error)) throw error;
+        if (Date.now() > deadline) {
+          throw new Error(`The group coordinator was not ready within ${timeoutMs} ms.`, { cause: error });
+        }
+      }
+      await sleep(100);
+    }
+  });
+}
+
+/**
  * An idempotent producer, by default over the superuser INTERNAL listener. kafkajs on Node 24
  * sometimes times a request out at once (its request queue computes a negative timer) and
  * resends it; without idempotence the broker would store the message twice and tests would
