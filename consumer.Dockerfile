@@ -1,9 +1,10 @@
-# The long-lived consumer as a container image. Build the bundle first, then
+# The long-lived consumer as a container image. Build the bundle first (it
+# writes dist/consumer.mjs, dist/consumer.mjs.map and dist/native.wasm), then
 # the image from the repository root:
 #   npm ci && npm run build:consumer
-#   docker build -f consumer/Dockerfile -t port-kafka-consumer .
+#   docker build -f consumer.Dockerfile -t port-kafka-consumer .
 # The bundle needs no node_modules (the test suite runs it with a bare node);
-# configuration is the environment described in the README.
+# configuration is the environment described in docs/configuration.md.
 FROM node:24-slim
 WORKDIR /app
 COPY dist/consumer.mjs dist/consumer.mjs.map dist/native.wasm ./

@@ -39,7 +39,7 @@ const PROVISIONED_ONLY = [
   'onFailureDestination',
 ] as const;
 
-/** The keys, in the order the README documents them. */
+/** The keys, in the order docs/deploying.md documents them. */
 const CONFIG_KEYS = [
   'stackName',
   'orgId',

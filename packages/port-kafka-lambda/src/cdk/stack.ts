@@ -50,7 +50,7 @@ class PortKafkaStack extends Stack {
     if (config.orgId === PLACEHOLDER_ORG_ID) {
       Annotations.of(this).addWarningV2(
         'port-kafka:placeholderOrgId',
-        `orgId is the placeholder ${PLACEHOLDER_ORG_ID}; set your Port organization id before deploying (README, "Deploying to AWS").`
+        `orgId is the placeholder ${PLACEHOLDER_ORG_ID}; set your Port organization id before deploying (docs/deploying.md).`
       );
     }
 

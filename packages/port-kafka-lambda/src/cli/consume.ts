@@ -1,7 +1,7 @@
 /**
  * `npm run consume`: reads Port's topics directly and runs the same handler as
  * the Lambda function, for development against a real org and for teams that
- * run a container. Configuration comes from the environment (see README).
+ * run a container. Configuration comes from the environment (docs/configuration.md).
  *
  * Exit codes: 0 stopped by SIGINT/SIGTERM after finishing its batch; 1 Kafka
  * failed (credentials, group or topic not allowed, brokers unreachable, or the

@@ -1,7 +1,7 @@
 /**
  * `npm run new-action -- <identifier> [--root <dir>]`: scaffolds an action
  * (handler with a typed input schema, registration, test, sample event) and
- * prints the invocationMethod JSON to paste into Port. See README.md, "Local development".
+ * prints the invocationMethod JSON to paste into Port. See docs/local-development.md.
  */
 import { recommendedPayloadTemplate } from '../messages/run.js';
 import { parseCommandLine } from './invoke/args.js';

@@ -1,7 +1,7 @@
 /**
  * `npm run to-kafka-event -- <port-message.json>... [--topic t] [--org id] [--partition n] [--offset n] [--out file]`:
  * wraps Port messages in one Lambda Kafka event (for `sam local invoke -e`,
- * the Lambda console's test events, or `npm run invoke`). See README.md, "Local development".
+ * the Lambda console's test events, or `npm run invoke`). See docs/local-development.md.
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -10,7 +10,7 @@ import { JsonObject, OptionalEntity, Trigger } from './common.js';
  *   `payload.action` shrinks to `{ invocationMethod, trigger }`, so the
  *   top-level `action` is the only name of the action.
  * - recommended: this project's template for v2 actions and automations (see
- *   README and `recommendedPayloadTemplate`), marked by its `schema` field.
+ *   docs/messages.md and `recommendedPayloadTemplate`), marked by its `schema` field.
  */
 const InvocationMethod = z.object({
   type: z.string().optional(),

@@ -91,7 +91,7 @@ class ConsumerAlarms extends Construct {
     for (const { name, queue } of props.queues) {
       this.add(
         new Alarm(this, `${name}Messages`, {
-          alarmDescription: `Messages are waiting in the ${name} queue: records the consumer could not process. Inspect and redrive them (README).`,
+          alarmDescription: `Messages are waiting in the ${name} queue: records the consumer could not process. Inspect and redrive them (docs/operations.md).`,
           metric: queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
           threshold: 1,
           evaluationPeriods: 1,

@@ -42,7 +42,7 @@ interface KafkaSourcesProps {
  *
  * Mappings are built with `addEventSourceMapping` rather than
  * `SelfManagedKafkaEventSource` so that their UUIDs are available for the
- * stack outputs the README's checks use.
+ * stack outputs the checks in docs/deploying.md use.
  */
 class KafkaSources extends Construct {
   readonly mappings: Record<string, EventSourceMapping> = {};

@@ -65,7 +65,7 @@ function credentialsSecret(scope: Construct, id: string, source: SecretSource, s
       Validations.of(secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
-          'The value is a credential issued by Port; Secrets Manager cannot rotate it. Rotation is requested from Port and the new value written with put-secret-value (README).',
+          'The value is a credential issued by Port; Secrets Manager cannot rotate it. Rotation is requested from Port and the new value written with put-secret-value (docs/deploying.md).',
       });
       return { created: true, secret };
     }

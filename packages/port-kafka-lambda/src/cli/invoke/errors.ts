@@ -21,7 +21,7 @@ class InputErrors extends Error {
   }
 }
 
-/** Exit codes shared by the tools; documented in README.md, "Local development". */
+/** Exit codes shared by the tools; documented in docs/local-development.md. */
 const ExitCode = {
   /** Every record was handled as expected. */
   Ok: 0,
