@@ -12,5 +12,5 @@ export { startConsumer } from './consumer.js';
 export type { BatchContext } from './context.js';
 export { batchContext } from './context.js';
 export { KafkaConsumeError } from './errors.js';
-export type { LambdaKafkaEvent, LambdaKafkaRecord } from './lambda-event.js';
+export type { LambdaKafkaEvent, LambdaKafkaRecord } from '../kafka/event.js';
 export { toLambdaKafkaEvent } from './lambda-event.js';

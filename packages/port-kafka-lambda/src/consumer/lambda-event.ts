@@ -1,4 +1,12 @@
 import { PortKafkaError } from '../errors.js';
+import type {
+  LambdaKafkaEvent,
+  LambdaKafkaHeader,
+  LambdaKafkaRecord,
+  LambdaKafkaRecords,
+  LambdaMskEvent,
+  LambdaSelfManagedKafkaEvent,
+} from '../kafka/event.js';
 
 /**
  * Builds, from records read off the topic, exactly the event a Lambda
@@ -24,44 +32,6 @@ interface ConsumedRecord {
 }
 
 /**
- * One header as Lambda delivers it: a single-key object mapping the name to
- * the value's bytes as numbers (not base64). Repeated names are separate objects.
- */
-type LambdaKafkaHeader = Record<string, number[]>;
-
-/** A record exactly as Lambda delivers it (key and value base64). */
-interface LambdaKafkaRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  timestampType: 'CREATE_TIME' | 'LOG_APPEND_TIME';
-  /** Absent when the producer sent no key (some fixtures show `null`). */
-  key?: string | null;
-  /** null for a tombstone. */
-  value: string | null;
-  headers: LambdaKafkaHeader[];
-}
-
-/** Records keyed by `"<topic>-<partition>"`, as Lambda groups them. */
-type LambdaKafkaRecords = Record<string, LambdaKafkaRecord[]>;
-
-interface LambdaSelfManagedKafkaEvent {
-  eventSource: 'SelfManagedKafka';
-  bootstrapServers: string;
-  records: LambdaKafkaRecords;
-}
-
-interface LambdaMskEvent {
-  eventSource: 'aws:kafka';
-  eventSourceArn: string;
-  bootstrapServers: string;
-  records: LambdaKafkaRecords;
-}
-
-type LambdaKafkaEvent = LambdaSelfManagedKafkaEvent | LambdaMskEvent;
-
-/**
  * How a record without a key is rendered: 'omit' leaves the `key` property out,
  * which is what real self-managed Kafka events do; 'null' renders `key: null`,
  * the other form seen in AWS fixtures, so handlers can be tested against both.
@@ -85,7 +55,8 @@ const toSafeNumber = (value: bigint, field: string): number => {
 };
 
 /**
- * One single-key object per header occurrence, in wire order. A null header
+ * One single-key object per header occurrence (repeated names are separate
+ * objects), in wire order. A null header
  * value becomes an empty byte array: how Lambda renders one is not documented.
  */
 const toLambdaHeaders = (headers: ConsumedRecord['headers']): LambdaKafkaHeader[] =>

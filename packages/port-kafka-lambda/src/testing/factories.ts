@@ -1,20 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from 'aws-lambda';
-// A record as Lambda delivers it; key and value may be null or absent, unlike @types/aws-lambda says.
-import type { LambdaKafkaRecord } from '../consumer/lambda-event.js';
+// Lambda's own shapes; key and value may be null or absent, unlike @types/aws-lambda says.
+import type { LambdaKafkaEvent, LambdaKafkaRecord } from '../kafka/event.js';
 import { portTopics } from '../port/kafka.js';
 
 const ORG_ID = 'org_sYG4DOJZNGy8bYnt';
 const { runs: RUNS_TOPIC, changeLog: CHANGES_TOPIC } = portTopics(ORG_ID);
-
-
-interface LambdaKafkaEvent {
-  eventSource: 'SelfManagedKafka' | 'aws:kafka';
-  eventSourceArn?: string;
-  bootstrapServers: string;
-  records: Record<string, LambdaKafkaRecord[]>;
-}
 
 /**
  * Loads a sample event from the project's `events/` folder (the one `npm run
@@ -77,14 +69,15 @@ const kafkaEvent = (
 ): LambdaKafkaEvent => {
   const grouped: Record<string, LambdaKafkaRecord[]> = {};
   for (const r of records) (grouped[`${r.topic}-${r.partition}`] ??= []).push(r);
-  return {
-    eventSource,
-    ...(eventSource === 'aws:kafka'
-      ? { eventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/port/abc-123' }
-      : {}),
-    bootstrapServers: 'b-1-public.example:9196,b-2-public.example:9196',
-    records: grouped,
-  };
+  const bootstrapServers = 'b-1-public.example:9196,b-2-public.example:9196';
+  return eventSource === 'aws:kafka'
+    ? {
+        eventSource,
+        eventSourceArn: 'arn:aws:kafka:eu-west-1:123456789012:cluster/port/abc-123',
+        bootstrapServers,
+        records: grouped,
+      }
+    : { eventSource, bootstrapServers, records: grouped };
 };
 
 /** Port messages spread over partitions of the runs topic, offsets counting up per partition. */

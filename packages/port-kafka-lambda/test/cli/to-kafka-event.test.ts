@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeRecord } from '../../src/kafka/decode.js';
-import { KafkaEvent } from '../../src/kafka/event.js';
+import { KafkaEvent, LambdaKafkaEvent } from '../../src/kafka/event.js';
 import { linesOf, REPO, runTool } from './cli.js';
 import { onlyFile, parseSummary } from './summary.js';
 
@@ -11,6 +11,8 @@ const readSample = (name: string): unknown => JSON.parse(readFileSync(path.join(
 
 /** Parses the converter's output as Lambda would see it, and decodes every record. */
 const decodeEvent = (text: string) => {
+  // Exactly Lambda's shape, not merely one the handler tolerates.
+  LambdaKafkaEvent.parse(JSON.parse(text));
   const event = KafkaEvent.parse(JSON.parse(text));
   const records = Object.entries(event.records).flatMap(([key, list]) => list.map((raw) => ({ ...decodeRecord(raw), group: key })));
   return { event, records };

@@ -1,3 +1,4 @@
+import type { LambdaKafkaRecord, LambdaSelfManagedKafkaEvent } from '../../kafka/event.js';
 import { isOrgId } from '../../port/org.js';
 
 /**
@@ -11,25 +12,6 @@ const FALLBACK_ORG_ID = 'org_local';
 
 /** Port's brokers as Lambda reports them for a self-managed Kafka source (placeholder hosts). */
 const SAMPLE_BOOTSTRAP_SERVERS = 'b-1-public.port-kafka.example:9196,b-2-public.port-kafka.example:9196';
-
-interface LambdaKafkaRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  timestampType: 'CREATE_TIME';
-  /** Port sets no key Lambda would show; null is how Lambda spells "none". */
-  key: string | null;
-  /** Base64 of the UTF-8 JSON text; null would be a tombstone. */
-  value: string | null;
-  headers: Record<string, number[]>[];
-}
-
-interface LambdaKafkaEvent {
-  eventSource: 'SelfManagedKafka';
-  bootstrapServers: string;
-  records: Record<string, LambdaKafkaRecord[]>;
-}
 
 interface MessageToWrap {
   /** The Port message, sent as JSON. */
@@ -63,7 +45,7 @@ const triggerTime = (message: unknown): number | undefined => {
 const encodeJson = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64');
 
 /** One Lambda Kafka event holding the messages, grouped by topic-partition in the order given. */
-const toKafkaEvent = (messages: readonly MessageToWrap[], now: () => number = Date.now): LambdaKafkaEvent => {
+const toKafkaEvent = (messages: readonly MessageToWrap[], now: () => number = Date.now): LambdaSelfManagedKafkaEvent => {
   const records: Record<string, LambdaKafkaRecord[]> = {};
   const nextOffset = new Map<string, number>();
   for (const m of messages) {
@@ -76,6 +58,7 @@ const toKafkaEvent = (messages: readonly MessageToWrap[], now: () => number = Da
       offset,
       timestamp: m.timestamp ?? triggerTime(m.value) ?? now(),
       timestampType: 'CREATE_TIME',
+      // Port sets no key; null is one way Lambda spells "none" (the consumer omits it: both are covered).
       key: null,
       value: encodeJson(m.value),
       headers: [],
@@ -84,5 +67,5 @@ const toKafkaEvent = (messages: readonly MessageToWrap[], now: () => number = Da
   return { eventSource: 'SelfManagedKafka', bootstrapServers: SAMPLE_BOOTSTRAP_SERVERS, records };
 };
 
-export type { LambdaKafkaEvent, LambdaKafkaRecord, MessageToWrap };
+export type { MessageToWrap };
 export { FALLBACK_ORG_ID, orgIdOf, toKafkaEvent };
