@@ -225,6 +225,9 @@ export { list as actions };
     expect(await registerAction("import { z } from 'zod';\n\nexport const actions = [\n];\n", actionNames('mike'))).toBe(
       "import { z } from 'zod';\nimport { mike } from './mike.js';\n\nexport const actions = [\n  mike,\n];\n"
     );
+    expect(await registerAction('export const actions = [/* none yet */];\n', actionNames('mike'))).toContain(
+      'export const actions = [/* none yet */ mike];'
+    );
   });
 
   it('refuses an index.ts without the actions list', async () => {

@@ -116,7 +116,11 @@ const appendElement = (typescript: TypeScript, source: ts.SourceFile, array: ts.
   const multiLine = (pos: number) => source.getLineAndCharacterOfPosition(pos).line > source.getLineAndCharacterOfPosition(open).line;
 
   if (!last) {
-    if (!multiLine(close)) return [{ start: open + 1, end: close, text: name }];
+    if (!multiLine(close)) {
+      // `[]`, or `[/* none yet */]` whose comment stays in front of the entry.
+      const spaced = hasComments(typescript, text, open, array.end) && !/\s/.test(text.charAt(close - 1));
+      return [{ start: close, end: close, text: `${spaced ? ' ' : ''}${name}` }];
+    }
     // `[\n]` or a list holding only comments: a line of its own, before the closing bracket's line.
     const indent = `${indentOf(text, open)}  `;
     return [{ start: lineStart(text, close), end: lineStart(text, close), text: `${indent}${name},\n` }];
