@@ -13,18 +13,27 @@ export function run(
   options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<ExecResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    // No input: no stdin pipe at all. Writing to one raced with the child's exit: a child that
+    // is done before the write (java -version on a busy machine) closed the pipe, and the
+    // EPIPE arrived as an unhandled 'error' event that failed the whole Jest suite.
+    const base = { cwd: options.cwd, env: options.env ?? process.env };
+    const child =
+      options.input === undefined
+        ? spawn(command, args, { ...base, stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn(command, args, { ...base, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? '');
+    if (options.input !== undefined && child.stdin !== null) {
+      // A child may exit without reading its input; its exit code and output tell why.
+      child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') reject(error);
+      });
+      child.stdin.end(options.input);
+    }
   });
 }
 
