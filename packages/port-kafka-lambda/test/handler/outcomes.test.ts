@@ -13,6 +13,7 @@ import {
   v1Run,
 } from '../../src/testing/factories.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import { captureLogs } from '../../src/testing/logs.js';
 
 /** A test action that records the run ids it executes, in order. */
@@ -149,7 +150,9 @@ describe('handler outcomes', () => {
   });
 
   it('keeps offset order inside a partition while partitions run concurrently', async () => {
-    // Prepare: partition 0 is slow; partition 1 must not wait for it or reorder.
+    // Prepare: partition 0 is slow; partition 1 must not wait for it or reorder. The first run
+    // of partition 0 holds until partition 1 has finished all four runs (a condition, not a
+    // timer): that can only end if the partitions run side by side.
     const order: string[] = [];
     let running = 0;
     let peak = 0;
@@ -159,7 +162,11 @@ describe('handler outcomes', () => {
       async handler({ runId, inputs }) {
         running++;
         peak = Math.max(peak, running);
-        await new Promise((r) => setTimeout(r, inputs.slow ? 40 : 2));
+        if (inputs.slow && inputs.n === 0) {
+          await waitFor('partition 1 to finish while partition 0 holds its first run', () => order.includes('r_p1_3'), 10_000);
+        }
+        // Yield once: a partition that did not await its runs would interleave them here.
+        await new Promise((r) => setImmediate(r));
         order.push(runId);
         running--;
       },
