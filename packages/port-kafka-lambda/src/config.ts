@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { OrgId } from './port/org.js';
 import { PORT_REGION_NAMES } from './port/regions.js';
+import { issueLines } from './validation.js';
 
 /** How an action run whose identifier has no registered handler is treated. */
 const UnknownActionPolicy = { Skip: 'skip', Fail: 'fail' } as const;
@@ -59,9 +60,7 @@ const loadConfig = (env: NodeJS.ProcessEnv = process.env): HandlerConfig => {
   );
   const parsed = HandlerEnv.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`
-    );
+    const lines = issueLines(parsed.error, { root: 'environment' });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`, {
       cause: parsed.error,
     });

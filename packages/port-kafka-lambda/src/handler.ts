@@ -10,7 +10,7 @@ import type { HandlerConfig } from './config.js';
 import { PortKafkaError } from './errors.js';
 import { KAFKA_EVENT_SOURCES, type KafkaBatchResponse, KafkaEvent } from './kafka/event.js';
 import type { CustomRunParser } from './messages/normalize.js';
-import { describeIssues } from './messages/normalize.js';
+import { describeIssues } from './validation.js';
 import { lambdaContextLogging } from './middleware/lambda-context.js';
 import { logErrors } from './middleware/log-errors.js';
 import type { Parker } from './parking/parker.js';

@@ -31,7 +31,7 @@ export { redactSecrets } from './logging/redact.js';
 export { PortChangeMessage } from './messages/change.js';
 export { Entity, isObject, JsonObject, PortUser, Trigger } from './messages/common.js';
 export type { ChangeEvent, CustomRunParser } from './messages/normalize.js';
-export { describeIssues } from './messages/normalize.js';
+export { describeIssues } from './validation.js';
 export type { RunRequest } from './messages/run-request.js';
 export { PortRunMessage, RECOMMENDED_SCHEMA, RecommendedRunMessage, recommendedPayloadTemplate } from './messages/run.js';
 export type { ParkedRecord, Parker } from './parking/parker.js';

@@ -3,6 +3,7 @@ import { PortKafkaError } from '../errors.js';
 import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, portTopics } from '../port/kafka.js';
 import { ORG_ID_EXAMPLE, orgIdSchema } from '../port/org.js';
 import { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS } from '../port/regions.js';
+import { issueLines } from '../validation.js';
 
 /**
  * Deployment configuration of the stack.
@@ -455,14 +456,6 @@ function crossCheck(c: RawConfig, raw: Record<ConfigKey, unknown>): string[] {
   return lines;
 }
 
-/** Formats a zod issue as `key: message`. */
-function issueLine(issue: z.core.$ZodIssue): string {
-  const key = issue.path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`))
-    .join('');
-  return `${key}: ${issue.message}`;
-}
-
 function secretSource(arn: string | undefined, name: string | undefined, kmsKeyArn: string | undefined): SecretSource {
   const kms = kmsKeyArn === undefined ? {} : { kmsKeyArn };
   if (arn !== undefined) return { kind: 'arn', arn, ...kms };
@@ -478,7 +471,7 @@ function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = proce
   const raw = collect(context, env);
   const parsed = RawConfig.safeParse(raw);
   if (!parsed.success) {
-    throw new DeployConfigError(parsed.error.issues.map(issueLine));
+    throw new DeployConfigError(issueLines(parsed.error));
   }
   const c = parsed.data;
   const lines = crossCheck(c, raw);

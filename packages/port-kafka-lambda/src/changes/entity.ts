@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import { PortKafkaError } from '../errors.js';
 import type { ChangeEvent } from '../messages/normalize.js';
+import { describeIssues, type Issues, issuePath } from '../validation.js';
 import type { ChangeHandlerDefinition, TypedChangeEvent } from './define.js';
 
 /** How many failing fields the reason lists; the rest are counted. */
@@ -18,13 +19,14 @@ class ChangeEntityError extends PortKafkaError {
   /** Failing fields as `diff.<before|after>.<path>`, in the order found. */
   readonly fields: readonly string[];
 
-  constructor(handler: string, issues: readonly { field: string; message: string }[], options?: ErrorOptions) {
-    const listed = issues.slice(0, MAX_ISSUES).map((i) => `${i.field}: ${i.message}`);
-    if (issues.length > MAX_ISSUES) listed.push(`and ${issues.length - MAX_ISSUES} more`);
-    super(`The change does not fit the entity schema of change handler "${handler}": ${listed.join('; ')}`, options);
+  constructor(handler: string, issues: Issues['issues'], options?: ErrorOptions) {
+    super(
+      `The change does not fit the entity schema of change handler "${handler}": ${describeIssues({ issues }, MAX_ISSUES)}`,
+      options,
+    );
     this.name = 'ChangeEntityError';
     this.handler = handler;
-    this.fields = issues.map((i) => i.field);
+    this.fields = issues.map((i) => issuePath(i.path));
   }
 }
 
@@ -41,7 +43,7 @@ const changeFor = (definition: ChangeHandlerDefinition, change: ChangeEvent): Ty
   const schema = definition.entity;
   if (schema === undefined) return { ...change, diff: { ...change.diff, ...raw } };
 
-  const issues: { field: string; message: string }[] = [];
+  const issues: { path: PropertyKey[]; message: string }[] = [];
   const errors: z.ZodError[] = [];
   const parse = (side: Side): unknown => {
     if (raw[side] === null) return null;
@@ -49,7 +51,7 @@ const changeFor = (definition: ChangeHandlerDefinition, change: ChangeEvent): Ty
     if (parsed.success) return parsed.data;
     errors.push(parsed.error);
     for (const issue of parsed.error.issues) {
-      issues.push({ field: ['diff', side, ...issue.path.map(String)].join('.'), message: issue.message });
+      issues.push({ path: ['diff', side, ...issue.path], message: issue.message });
     }
     return undefined;
   };

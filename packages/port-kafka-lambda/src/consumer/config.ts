@@ -5,6 +5,7 @@ import { PortKafkaError } from '../errors.js';
 import { ORG_ID_EXAMPLE, orgIdSchema } from '../port/org.js';
 import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, portTopics } from '../port/kafka.js';
 import { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS } from '../port/regions.js';
+import { issueLines } from '../validation.js';
 
 /** A bad consumer setting; the message has one line per problem and never a secret's value. */
 class ConsumerConfigError extends PortKafkaError {
@@ -87,7 +88,7 @@ const loadConsumerConfig = (env: NodeJS.ProcessEnv = process.env): ConsumerConfi
   const redact = redactor(present.KAFKA_PASSWORD);
   const parsed = ConsumerEnv.safeParse(present);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${redact(issue.message)}`);
+    const lines = issueLines(parsed.error).map(redact);
     // The zod error quotes the same values: keep it only when it holds no password.
     const leaks = parsed.error.issues.some((issue) => redact(issue.message) !== issue.message);
     throw new ConsumerConfigError(`Invalid consumer configuration:\n${lines.join('\n')}`, leaks ? undefined : { cause: parsed.error });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { isEndedStatus, RunStatus, RunTerminalStatusSchema as Terminal } from '../port/types.js';
+import { issueLines } from '../validation.js';
 import type {
   CreateRunInput,
   EmulatorClient,
@@ -71,7 +72,7 @@ const invalid = (error: z.ZodError): Reply =>
   fail(
     422,
     ErrorCode.INVALID_REQUEST,
-    error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; '),
+    issueLines(error, { root: 'body' }).join('; '),
   );
 
 const randomId = (prefix: string): string => `${prefix}${randomBytes(8).toString('hex')}`;

@@ -1,8 +1,8 @@
-import type * as z from 'zod';
 import { isObject } from './common.js';
 import { PortChangeMessage, type PortChangeMessageType } from './change.js';
 import { PortRunMessage, RECOMMENDED_SCHEMA, RecommendedRunMessage } from './run.js';
 import { RunFormat, type RunRequest } from './run-request.js';
+import { describeIssues } from '../validation.js';
 
 /** A function the user supplies to read run payloads of their own design. */
 type CustomRunParser = (value: unknown) => RunRequest | undefined;
@@ -10,18 +10,6 @@ type CustomRunParser = (value: unknown) => RunRequest | undefined;
 type Normalized<T> =
   | { ok: true; value: T }
   | { ok: false; detail: string };
-
-/**
- * Summarises zod issues as "path: message" without any input values, so the
- * result is safe to log.
- */
-const describeIssues = (error: z.ZodError, max = 5): string => {
-  const lines = error.issues
-    .slice(0, max)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
-  if (error.issues.length > max) lines.push(`and ${error.issues.length - max} more`);
-  return lines.join('; ');
-};
 
 /**
  * Turns a runs-topic message into a RunRequest: the project's recommended
@@ -89,4 +77,6 @@ const normalizeChange = (value: unknown): Normalized<ChangeEvent> => {
 };
 
 export type { ChangeEvent, CustomRunParser, Normalized };
-export { describeIssues, normalizeChange, normalizeRun };
+// Re-exported for runs/execute.ts, which imports it from here.
+export { describeIssues } from '../validation.js';
+export { normalizeChange, normalizeRun };

@@ -3,6 +3,7 @@ import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import axiosRetry from 'axios-retry';
 import type * as z from 'zod';
+import { describeIssues } from '../validation.js';
 import { createTokenCache, type IssuedToken } from './auth.js';
 import type { PortCredentials } from './credentials.js';
 import {
@@ -72,13 +73,6 @@ const TOKEN_PATH = '/v1/auth/access_token';
 const DEFAULT_USER_AGENT = 'port-kafka-lambda';
 
 const seg = (value: string): string => encodeURIComponent(value);
-
-/** Zod issue paths and messages only: zod 4 issues do not carry the input values. */
-const describeIssues = (error: z.ZodError): string =>
-  error.issues
-    .slice(0, 5)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
 
 const headerValue = (response: AxiosResponse, name: string): string | undefined => {
   const value: unknown = response.headers[name];

@@ -1,5 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
+import { issuePath } from '../validation.js';
 import { PortCredentialsError } from './errors.js';
 
 /** Port client credentials (Port app → Credentials). The secret is also the secret-input decryption key. */
@@ -71,7 +72,7 @@ const createCredentialsLoader = (opts: {
     }
     const result = PortCredentialsSchema.safeParse(parsed);
     if (!result.success) {
-      const fields = result.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+      const fields = result.error.issues.map((issue) => issuePath(issue.path)).join(', ');
       throw new PortCredentialsError(
         `Port credentials secret ${secretId} must be JSON {"clientId","clientSecret"} with non-empty strings; invalid: ${fields}`,
         false,

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { KafkaEvent } from '../../kafka/event.js';
 import { isObject } from '../../messages/common.js';
-import { type CustomRunParser, describeIssues, normalizeChange, normalizeRun } from '../../messages/normalize.js';
+import { type CustomRunParser, normalizeChange, normalizeRun } from '../../messages/normalize.js';
+import { describeIssues } from '../../validation.js';
 import { RECOMMENDED_SCHEMA } from '../../messages/run.js';
 import { foreignChange, foreignRun } from '../../routing/ownership.js';
 import { TopicKind } from '../../port/kafka.js';
