@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { setImmediate as nextMacrotask, setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { batches, type BatchLimits } from '../../src/consumer/batches.js';
@@ -68,6 +68,44 @@ const within = async <T>(ms: number, promise: Promise<T>): Promise<T> => {
   }
 };
 
+/**
+ * For the tests that are about the window: Jest's fake clock, so the window closes exactly when
+ * the test advances time and never because the machine was slow. setImmediate stays real:
+ * `settledNow` needs a real turn of the event loop.
+ */
+const useFakeClock = (): void => {
+  jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+};
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+type Settled<T> = 'pending' | { value: T } | { error: unknown };
+
+/**
+ * How `promise` stands once every pending promise callback has run (setImmediate fires only
+ * after the microtask queue is empty), without any time passing.
+ */
+const afterPendingCallbacks = async <T>(promise: Promise<T>): Promise<Settled<T>> => {
+  let settled: Settled<T> = 'pending';
+  promise.then(
+    (value) => (settled = { value }),
+    (error: unknown) => (settled = { error }),
+  );
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  return settled;
+};
+
+/** The promise's value at once (see afterPendingCallbacks); throws if it is still pending. */
+const settledNow = async <T>(what: string, promise: Promise<T>): Promise<T> => {
+  const settled = await afterPendingCallbacks(promise);
+  if (settled === 'pending') throw new Error(`${what} is still pending`);
+  if ('error' in settled) throw settled.error;
+  return settled.value;
+};
+
+const stillPending = async (promise: Promise<unknown>): Promise<boolean> => (await afterPendingCallbacks(promise)) === 'pending';
+
 const collect = async <T>(generator: AsyncGenerator<T[]>): Promise<T[][]> => {
   const out: T[][] = [];
   for await (const batch of generator) out.push(batch);
@@ -76,15 +114,15 @@ const collect = async <T>(generator: AsyncGenerator<T[]>): Promise<T[][]> => {
 
 describe('batches', () => {
   it('closes a batch at maxRecords without waiting for the window', async () => {
+    // The clock stands still: a batch that waited for the window would stay pending.
+    useFakeClock();
     const queue = new PushQueue<string>();
     queue.push('a', 'b', 'c', 'd', 'e', 'f', 'g');
     const generator = batches(queue, limitsOf({ maxRecords: 3, windowMs: 10_000 }));
-    const started = Date.now();
-    expect((await within(500, generator.next())).value).toEqual(['a', 'b', 'c']);
-    expect((await within(500, generator.next())).value).toEqual(['d', 'e', 'f']);
-    expect(Date.now() - started).toBeLessThan(500);
+    expect((await settledNow('the first batch', generator.next())).value).toEqual(['a', 'b', 'c']);
+    expect((await settledNow('the second batch', generator.next())).value).toEqual(['d', 'e', 'f']);
     queue.end();
-    expect(await within(500, collect(generator))).toEqual([['g']]);
+    expect(await settledNow('the rest', collect(generator))).toEqual([['g']]);
   });
 
   it('reads no further than maxRecords: the next record stays in the source', async () => {
@@ -97,32 +135,31 @@ describe('batches', () => {
   });
 
   it('closes a batch windowMs after its first record; later records start the next batch, none lost or reordered', async () => {
+    useFakeClock();
     const queue = new PushQueue<string>();
     const generator = batches(queue, limitsOf({ windowMs: 40 }));
     const first = generator.next();
-    await sleep(10); // the window starts at the first record, not at the call
-    const firstAt = Date.now();
+    await jest.advanceTimersByTimeAsync(10); // the window starts at the first record, not at the call
     queue.push('a');
-    await sleep(5);
+    await jest.advanceTimersByTimeAsync(5);
     queue.push('b');
-    const batch1 = await within(1000, first);
-    const closedAfter = Date.now() - firstAt;
-    expect(batch1.value).toEqual(['a', 'b']);
-    expect(closedAfter).toBeGreaterThanOrEqual(35);
-    expect(closedAfter).toBeLessThan(300);
+    await jest.advanceTimersByTimeAsync(34);
+    expect(await stillPending(first)).toBe(true); // 39 ms after 'a': still open
+    await jest.advanceTimersByTimeAsync(1);
+    expect((await settledNow('the batch 40 ms after its first record', first)).value).toEqual(['a', 'b']);
 
     // A read was pending when the window closed; the next record must go to it,
     // i.e. into the next batch, not be swallowed by a dropped read.
     const second = generator.next();
-    await sleep(20);
+    await jest.advanceTimersByTimeAsync(20);
     queue.push('c');
-    await sleep(5);
+    await jest.advanceTimersByTimeAsync(5);
     queue.push('d');
-    await sleep(60);
+    await jest.advanceTimersByTimeAsync(60); // the window of 'c' closes 40 ms after it
     queue.push('e');
-    expect((await within(1000, second)).value).toEqual(['c', 'd']);
+    expect((await settledNow('the second batch', second)).value).toEqual(['c', 'd']);
     queue.end();
-    expect(await within(1000, collect(generator))).toEqual([['e']]);
+    expect(await settledNow('the rest', collect(generator))).toEqual([['e']]);
   });
 
   it('keeps the read the window interrupted: one next() per record, none repeated', async () => {
@@ -207,16 +244,16 @@ describe('batches', () => {
   });
 
   it('yields the partial batch when the source ends, then ends, without waiting for the window', async () => {
+    // The clock stands still: only the end of the source can close this batch.
+    useFakeClock();
     const queue = new PushQueue<string>();
     const generator = batches(queue, limitsOf({ windowMs: 10_000 }));
     const first = generator.next();
     queue.push('a', 'b');
-    await sleep(5);
-    const endedAt = Date.now();
+    expect(await stillPending(first)).toBe(true); // the window is open and the source may send more
     queue.end();
-    expect((await within(500, first)).value).toEqual(['a', 'b']);
-    expect(Date.now() - endedAt).toBeLessThan(200);
-    expect(await within(500, generator.next())).toEqual({ value: undefined, done: true });
+    expect((await settledNow('the batch after the source ended', first)).value).toEqual(['a', 'b']);
+    expect(await settledNow('the end', generator.next())).toEqual({ value: undefined, done: true });
   });
 
   it('an empty source yields nothing', async () => {
