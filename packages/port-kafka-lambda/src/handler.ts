@@ -18,7 +18,9 @@ import type { PortClient } from './port/client.js';
 import type { PortCredentials } from './port/credentials.js';
 import { createRouter } from './routing/route.js';
 import { deadlineOf } from './runs/deadline.js';
-import { createRunExecutor, type FinalReport, type RunExecutor } from './runs/execute.js';
+import { createRunExecutor, type RunExecutor } from './runs/execute.js';
+import type { RunLedger } from './runs/ledger/ledger.js';
+import { MemoryRunLedger } from './runs/ledger/memory.js';
 
 /** The invocation is not a Lambda Kafka event at all (a misconfigured trigger or a hand-made test event). */
 class InvalidEventError extends PortKafkaError {
@@ -78,6 +80,14 @@ interface HandlerDependencies {
   customRunParser?: CustomRunParser;
   /** Shown in the run log line that says who picked the run up. */
   functionName?: string;
+  /**
+   * Claims and final reports of runs (see runs/ledger). Production passes the
+   * DynamoDB ledger when RUN_LEDGER_TABLE is set; the default keeps them in this
+   * handler's memory, which is enough for one process (local invoke, tests).
+   */
+  ledger?: RunLedger;
+  /** Clock of the run lifecycle (ms since epoch); tests move it to let claims lapse. */
+  now?: () => number;
   /** Replaces the Port run lifecycle (benchmarks measure routing alone with it). */
   runs?: RunExecutor;
   /** Sees every batch's report: local invoke and tests print or assert on it. */
@@ -92,8 +102,6 @@ interface HandlerDependencies {
 const createHandler = (deps: HandlerDependencies) => {
   const { config, logger } = deps;
   const functionName = deps.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'port-kafka-lambda';
-  // One per container: reports that could not be delivered are resent, not re-executed, on retry.
-  const pendingReports = new Map<string, FinalReport>();
   const runs =
     deps.runs ??
     createRunExecutor({
@@ -103,7 +111,8 @@ const createHandler = (deps: HandlerDependencies) => {
       functionName,
       startMinRemainingMs: config.runStartMinRemainingMs,
       deadlineMarginMs: config.runDeadlineMarginMs,
-      pendingReports,
+      ledger: deps.ledger ?? new MemoryRunLedger(deps.now ? { now: deps.now } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
     });
   const route = createRouter({
     actions: createActionRegistry(deps.actions),

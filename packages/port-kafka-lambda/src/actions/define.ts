@@ -44,6 +44,13 @@ interface ActionDefinition<S extends z.ZodType = z.ZodType> {
   /** Schema of the user inputs; the handler gets its output type. */
   inputs: S;
   /**
+   * What to do with a run whose backend stopped mid-run (out of memory, killed,
+   * timed out hard): its claim lapsed with no result. `'fail'` (default) reports
+   * FAILURE and does not run it again; `'rerun'` runs it again, for handlers that
+   * are safe to repeat.
+   */
+  onInterrupted?: 'fail' | 'rerun';
+  /**
    * Does the work. Runs only once the inputs fit `inputs`; returning reports
    * SUCCESS, throwing reports FAILURE with the error's message.
    */

@@ -10,7 +10,7 @@ import { type KafkaEvent } from '../kafka/event.js';
 import { forEachPartition, partitionsOf } from '../kafka/partitions.js';
 import type { Parker } from '../parking/parker.js';
 import type { BatchState, Router } from '../routing/route.js';
-import { isRetryable } from '../runs/errors.js';
+import { isRetryable, RunNotEndedError } from '../runs/errors.js';
 import { type BatchReport, countOutcomes, OutcomeStatus, type RecordOutcome } from './outcome.js';
 
 interface BatchProcessorOptions {
@@ -108,8 +108,16 @@ const createBatchProcessor = (options: BatchProcessorOptions) => {
         logger.warn('Transient failure; record left for a retry', { ...at(coordinates), error: errorText(error) });
         return { ...coordinates, status: OutcomeStatus.Retry, reason: 'transient', detail: errorText(error) };
       }
-      logger.error('Handler failed on a record; parked', { ...at(coordinates), error: errorText(error) });
-      return park(raw, { ...coordinates, status: OutcomeStatus.Failed, reason: 'handler-error', detail: errorText(error) });
+      // A run Port refused to end is parked under its own reason: an operator fixes the credentials and redrives it.
+      const reason = error instanceof RunNotEndedError ? RunNotEndedError.parkReason : 'handler-error';
+      logger.error('Handler failed on a record; parked', { ...at(coordinates), reason, error: errorText(error) });
+      return park(raw, {
+        ...coordinates,
+        status: OutcomeStatus.Failed,
+        reason,
+        detail: errorText(error),
+        ...(error instanceof RunNotEndedError ? { runId: error.runId } : {}),
+      });
     }
   };
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ActionDefinition, ActionResult } from '../actions/define.js';
 import type { RecordCoordinates } from '../kafka/decode.js';
@@ -6,24 +7,34 @@ import type { RunRequest } from '../messages/run-request.js';
 import type { PortClient } from '../port/client.js';
 import type { PortCredentials } from '../port/credentials.js';
 import { decryptSecretInput } from '../port/crypto.js';
-import { PortApiError } from '../port/errors.js';
+import { PortApiError, PortAuthError, PortCredentialsError, PortUnavailableError } from '../port/errors.js';
 import { isEndedStatus, type RunPatch } from '../port/types.js';
 import type { RunContext } from './context.js';
 import { type Deadline, MAX_TIMER_MS } from './deadline.js';
-import { DeadlineError, isRetryable, RunClosedError, RunTimeoutError, SecretInputError } from './errors.js';
-
-/** The last thing Port hears about a run: an optional final log line, then the status patch. */
-interface FinalReport {
-  runId: string;
-  log?: string;
-  logSent?: boolean;
-  patch: RunPatch & { status: 'SUCCESS' | 'FAILURE' };
-}
+import {
+  DeadlineError,
+  isRetryable,
+  RunClaimedError,
+  RunClosedError,
+  RunNotEndedError,
+  RunTimeoutError,
+  SecretInputError,
+} from './errors.js';
+import { entryState, type FinalReport, type LedgerEntry, type RunLedger, RunLedgerError } from './ledger/ledger.js';
+import { MemoryRunLedger } from './ledger/memory.js';
 
 /** What happened to one run, as the batch sees it. */
 interface RunResult {
   status: 'SUCCESS' | 'FAILURE' | 'skipped';
-  /** Why: `succeeded`, `handler-error`, `invalid-inputs`, `timed-out`, `unknown-action`, `already-ended`, `run-not-found`, `report-resent`. */
+  /**
+   * Why: `succeeded`, `handler-error`, `invalid-inputs`, `timed-out`,
+   * `unknown-action`, `interrupted` (its claimant died; policy 'fail'),
+   * `port-refused` (Port refused a call before the action started),
+   * `report-refused` (Port refused the report; a plain FAILURE was sent instead),
+   * `ledger-error` (the run ledger refused the claim), `already-ended`,
+   * `run-not-found`, `report-resent`, `claim-lost` (another attempt took the run
+   * over after this one's claim expired; it reports, not this one).
+   */
   reason: string;
 }
 
@@ -36,7 +47,11 @@ interface RunExecution {
 }
 
 interface RunExecutor {
-  /** Executes and reports one run. Throws a retryable error when Port cannot be reached. */
+  /**
+   * Executes and reports one run. Throws a retryable error when Port or the
+   * ledger cannot be reached or another attempt holds the run, and
+   * {@link RunNotEndedError} when Port refuses even to end the run.
+   */
   execute(execution: RunExecution): Promise<RunResult>;
 }
 
@@ -51,13 +66,26 @@ interface RunExecutorOptions {
   /** Report a still-running run as timed out this long before the deadline. */
   deadlineMarginMs: number;
   /**
-   * Reports that ran but could not be delivered, by run id. Keep one map per
-   * container: when the event source mapping retries the batch, the run is
-   * reported again instead of executed again.
+   * Claims and final reports, shared by every container (DynamoDB in AWS): a
+   * redelivered run is left alone while its claimant runs it, reported again if
+   * its report was stored but not delivered, and handled by the action's
+   * `onInterrupted` policy if its claimant died. Default: in this process's memory.
    */
-  pendingReports?: Map<string, FinalReport>;
+  ledger?: RunLedger;
+  /** Names this container in its claims; default `<functionName>/<random id>`. */
+  owner?: string;
   now?: () => number;
 }
+
+/** The summary of a run whose claimant died and whose action says `onInterrupted: 'fail'`. */
+const INTERRUPTED_SUMMARY = 'interrupted: the backend stopped while the run was in progress; not retried automatically';
+
+/**
+ * A claim lapses this long after the run's deadline. Past the deadline Lambda has
+ * stopped the invocation; the grace covers clocks of different containers
+ * disagreeing by a little.
+ */
+const CLAIM_GRACE_MS = 10_000;
 
 const MAX_SUMMARY = 1000;
 
@@ -86,43 +114,148 @@ const scrubPatch = <P extends RunPatch>(patch: P, secrets: ReadonlySet<string>):
 
 const isNotFound = (error: unknown): boolean => error instanceof PortApiError && error.status === 404;
 
+const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
 /**
- * The run lifecycle: check Port's view of the run (so a redelivered, already
- * finished run is never executed twice), say it was picked up, validate the
- * inputs, run the handler against the Lambda deadline, and report SUCCESS or
- * FAILURE with a summary, links and a final log.
+ * Failures where a second, plainer PATCH would fare no better: Port refused the
+ * credentials or a token, the secret cannot be read, or the host does not
+ * resolve. Anything else Port refused was about this request's content.
+ */
+const refusesEveryCall = (error: unknown): boolean =>
+  error instanceof PortAuthError ||
+  error instanceof PortCredentialsError ||
+  (error instanceof PortUnavailableError && !error.retryable);
+
+/** How a final report ended up. */
+type Delivery =
+  /** Port took it, or showed the run had ended (an earlier attempt's answer was lost). */
+  | { kind: 'delivered' }
+  /** Port refused the report itself; a plain FAILURE saying so was sent instead. */
+  | { kind: 'refused' }
+  /** The run no longer exists in Port. */
+  | { kind: 'not-found' };
+
+/**
+ * The run lifecycle: claim the run in the ledger (so no two attempts execute it),
+ * check Port's view of it (so a finished run is never executed again), say it was
+ * picked up, validate the inputs, run the handler against the Lambda deadline,
+ * store the report, and report SUCCESS or FAILURE with a summary, links and a
+ * final log. Whatever fails after the claim ends the run FAILURE with a reason
+ * if Port accepts a PATCH at all.
  */
 const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
-  const pending = options.pendingReports ?? new Map<string, FinalReport>();
   const now = options.now ?? Date.now;
+  const ledger = options.ledger ?? new MemoryRunLedger({ now });
+  const owner = options.owner ?? `${options.functionName}/${randomUUID().slice(0, 8)}`;
 
-  const deliver = async (report: FinalReport, logger: Logger): Promise<void> => {
-    try {
-      if (report.log && !report.logSent) {
+  /** Sends a stored report. Throws retryable errors for a later retry, RunNotEndedError when Port refuses to end the run. */
+  const deliver = async (report: FinalReport, claim: LedgerEntry | undefined, logger: Logger): Promise<Delivery> => {
+    let logSent = report.logSent === true;
+    if (report.log && !logSent) {
+      try {
         await options.port.addRunLog(report.runId, { message: report.log });
-        report.logSent = true;
+        logSent = true;
+      } catch (error) {
+        if (isRetryable(error)) {
+          logger.error('Could not report the run to Port; it will be reported when the batch is retried', { error: errorText(error) });
+          throw error;
+        }
+        // The summary carries the same words; the run still gets its status.
+        logger.warn('Port refused the final log line; the run is ended without it', { error: errorText(error) });
       }
+    }
+    try {
       await options.port.updateRun(report.runId, report.patch);
-      pending.delete(report.runId);
+      return { kind: 'delivered' };
     } catch (error) {
+      if (isRetryable(error)) {
+        if (logSent && !report.logSent && claim) {
+          // So the retry does not post the final log line twice.
+          await ledger.storeResult(report.runId, claim.owner, { ...report, logSent: true }).catch(() => undefined);
+        }
+        logger.error('Could not report the run to Port; it will be reported when the batch is retried', { error: errorText(error) });
+        throw error;
+      }
+      if (isNotFound(error)) {
+        logger.warn('Run no longer exists in Port; its report is dropped');
+        return { kind: 'not-found' };
+      }
       if (error instanceof PortApiError && error.status === 422) {
         // Port refuses to end a run twice. If it has ended, an earlier attempt
         // got through and only its answer was lost: the report is delivered.
         const current = await options.port.getRun(report.runId).catch(() => undefined);
         if (current && isEndedStatus(current.status)) {
-          pending.delete(report.runId);
           logger.warn('Run had already ended in Port; final report not sent again', { status: current.status });
-          return;
+          return { kind: 'delivered' };
         }
       }
-      if (isRetryable(error)) {
-        pending.set(report.runId, report);
-        logger.error('Could not report the run to Port; it will be reported when the batch is retried', {
-          error: error instanceof Error ? error.message : String(error),
-        });
+      if (refusesEveryCall(error)) throw notEnded(report.runId, error, logger);
+      // Port refused this report (a field it will not take): end the run with a
+      // plain FAILURE that says so rather than leave it IN_PROGRESS.
+      const outcome = report.patch.status === 'SUCCESS' ? 'The action succeeded' : 'The action failed';
+      const summary = clip(`${outcome}, but Port refused its report (${errorText(error)}). Its summary: ${report.patch.summary ?? '(none)'}`);
+      try {
+        await options.port.updateRun(report.runId, { status: 'FAILURE', summary });
+      } catch (fallbackError) {
+        if (isRetryable(fallbackError)) throw fallbackError;
+        throw notEnded(report.runId, fallbackError, logger);
       }
-      throw error;
+      logger.warn('Port refused the run\'s report; ended it FAILURE with the reason instead', { error: errorText(error) });
+      return { kind: 'refused' };
     }
+  };
+
+  const notEnded = (runId: string, error: unknown, logger: Logger): RunNotEndedError => {
+    const notEndedError = new RunNotEndedError(runId, error);
+    // A stable message and field for a metric filter or log alarm; the record is parked too.
+    logger.error('Run could not be ended in Port; its record is parked', {
+      reason: RunNotEndedError.parkReason,
+      error: errorText(error),
+    });
+    return notEndedError;
+  };
+
+  /**
+   * Stores the report in the ledger, then sends it, then marks it delivered.
+   * Storing first is what lets a retry on any container re-report instead of re-execute.
+   */
+  const finish = async (claim: LedgerEntry | undefined, report: FinalReport, reason: string, logger: Logger): Promise<RunResult> => {
+    if (claim) {
+      let stored: boolean | undefined;
+      try {
+        stored = await ledger.storeResult(report.runId, claim.owner, report);
+      } catch (error) {
+        // Port is still told: a run ended without a ledger record beats one left running.
+        logger.error('Could not store the final report in the run ledger; sending it anyway', { error: errorText(error) });
+      }
+      if (stored === false) {
+        logger.warn('Another attempt took this run over after this claim expired; it reports the run, this result is dropped', {
+          status: report.patch.status,
+        });
+        return { status: 'skipped', reason: 'claim-lost' };
+      }
+    }
+    const delivery = await deliver(report, claim, logger);
+    await settle(report.runId, logger);
+    if (delivery.kind === 'not-found') return { status: 'skipped', reason: 'run-not-found' };
+    if (delivery.kind === 'refused') return { status: 'FAILURE', reason: 'report-refused' };
+    return { status: report.patch.status, reason };
+  };
+
+  /** Port needs nothing more about this run; a failure here only costs a re-check on redelivery. */
+  const settle = async (runId: string, logger: Logger): Promise<void> => {
+    await ledger.markDelivered(runId).catch((error: unknown) => {
+      logger.warn('Could not mark the run delivered in the run ledger', { error: errorText(error) });
+    });
+  };
+
+  /** Hands the claim back before rethrowing a failure that happened before the action started. */
+  const releaseAndThrow = async (claim: LedgerEntry, error: unknown, logger: Logger): Promise<never> => {
+    await ledger.release(claim).catch((releaseError: unknown) => {
+      // The claim then lapses at its deadline and the action's policy applies to the retry.
+      logger.warn('Could not release the run\'s claim in the run ledger', { error: errorText(releaseError) });
+    });
+    throw error;
   };
 
   const fail = (runId: string, summary: string, log: string): FinalReport => ({
@@ -131,8 +264,56 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
     patch: { status: 'FAILURE', summary: clip(summary) },
   });
 
+  /** Claims the run; returns the claim, or the result for a run this attempt must not execute. */
+  const claimRun = async (
+    execution: RunExecution,
+    expiresAt: number,
+    logger: Logger,
+  ): Promise<{ claim: LedgerEntry; interrupted?: LedgerEntry } | RunResult> => {
+    const { run, action, record } = execution;
+    let claimed;
+    try {
+      claimed = await ledger.claim(run.runId, {
+        owner,
+        expiresAt,
+        action: action?.identifier ?? run.action,
+        policy: action?.onInterrupted ?? 'fail',
+        record: { topic: record.topic, partition: record.partition, offset: record.offset },
+      });
+    } catch (error) {
+      if (!(error instanceof RunLedgerError) || error.retryable) throw error;
+      // The table is missing or not ours to write: no run can be claimed until the
+      // deployment is fixed. End this one rather than leave it IN_PROGRESS.
+      logger.error('The run ledger refused the claim; the run is ended FAILURE', { error: errorText(error) });
+      const summary = `The backend could not record the run in its run ledger, so it did not start it: ${error.message}`;
+      return finish(undefined, fail(run.runId, summary, summary), 'ledger-error', logger);
+    }
+    if (claimed.claimed) {
+      return claimed.interrupted ? { claim: claimed.entry, interrupted: claimed.interrupted } : { claim: claimed.entry };
+    }
+    const entry = claimed.entry;
+    switch (entryState(entry, now())) {
+      case 'delivered':
+        logger.info('Run already reported (run ledger); not executed again');
+        return { status: 'skipped', reason: 'already-ended' };
+      case 'reported': {
+        const report = entry.report as FinalReport;
+        const delivery = await deliver(report, undefined, logger);
+        await settle(run.runId, logger);
+        if (delivery.kind === 'not-found') return { status: 'skipped', reason: 'run-not-found' };
+        logger.info('Delivered the report of a run executed by an earlier attempt', { status: report.patch.status });
+        return { status: delivery.kind === 'refused' ? 'FAILURE' : report.patch.status, reason: 'report-resent' };
+      }
+      default:
+        // Running elsewhere, or lapsed a moment ago (the retry takes it over).
+        logger.info('Run is held by another attempt; left for a retry', { owner: entry.owner, attempt: entry.attempt });
+        throw new RunClaimedError(run.runId, entry.owner, entry.expiresAt);
+    }
+  };
+
   return {
-    async execute({ run, action, record, deadline }) {
+    async execute(execution) {
+      const { run, action, record, deadline } = execution;
       const logger = options.logger.createChild({
         persistentKeys: {
           runId: run.runId,
@@ -142,13 +323,6 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
           offset: record.offset,
         },
       });
-
-      const resend = pending.get(run.runId);
-      if (resend) {
-        await deliver(resend, logger);
-        logger.info('Delivered the report of a run executed by an earlier attempt', { status: resend.patch.status });
-        return { status: resend.patch.status, reason: 'report-resent' };
-      }
 
       // The run's time budget is fixed here, when it is accepted: a deadline pulled in later
       // (the consumer draining on SIGTERM) stops new runs, not this one.
@@ -160,36 +334,66 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
         );
       }
 
+      // The claim lapses at the run's deadline: past it, its claimant cannot still be running it.
+      const claimed = await claimRun(execution, acceptedAt + Math.min(remainingAtAccept, MAX_TIMER_MS) + CLAIM_GRACE_MS, logger);
+      if (!('claim' in claimed)) return claimed;
+      const { claim, interrupted } = claimed;
+
       let status: string;
       try {
         status = (await options.port.getRun(run.runId)).status;
       } catch (error) {
-        if (!isNotFound(error)) throw error;
-        logger.warn('Run does not exist in Port; skipped (was it sent by another org or deleted?)');
-        return { status: 'skipped', reason: 'run-not-found' };
+        if (isNotFound(error)) {
+          logger.warn('Run does not exist in Port; skipped (was it sent by another org or deleted?)');
+          await settle(run.runId, logger);
+          return { status: 'skipped', reason: 'run-not-found' };
+        }
+        if (isRetryable(error)) return releaseAndThrow(claim, error, logger);
+        // Port will not say where the run stands. Executing it blind could repeat
+        // a finished run, so end it with the reason instead.
+        const summary = `Port refused this backend's status check of the run, so it was not started: ${errorText(error)}`;
+        logger.warn('Port refused the run\'s status check: run reported as FAILURE', { error: errorText(error) });
+        return finish(claim, fail(run.runId, summary, summary), 'port-refused', logger);
       }
       if (isEndedStatus(status)) {
         logger.info('Run already ended in Port; not executed again', { status });
+        await settle(run.runId, logger);
         return { status: 'skipped', reason: 'already-ended' };
+      }
+
+      if (interrupted) {
+        const lapsed = `${interrupted.owner} claimed it at ${new Date(interrupted.claimedAt).toISOString()} and stopped before reporting it (the claim lapsed at ${new Date(interrupted.expiresAt).toISOString()})`;
+        if (claim.policy === 'fail') {
+          logger.warn('Run was interrupted: reported as FAILURE (onInterrupted: fail)', { previousOwner: interrupted.owner, attempt: claim.attempt });
+          return finish(claim, fail(run.runId, INTERRUPTED_SUMMARY, `Interrupted: ${lapsed}. The action does not declare onInterrupted: 'rerun', so it is not run again.`), 'interrupted', logger);
+        }
+        logger.warn('Run was interrupted: running it again (onInterrupted: rerun)', { previousOwner: interrupted.owner, attempt: claim.attempt });
       }
 
       if (!action) {
         const summary = `No handler for action "${run.action}" is registered in this backend (${options.functionName})`;
-        await deliver(fail(run.runId, summary, summary), logger);
         logger.warn('Unknown action: run reported as FAILURE');
-        return { status: 'FAILURE', reason: 'unknown-action' };
+        return finish(claim, fail(run.runId, summary, summary), 'unknown-action', logger);
       }
 
-      await options.port.addRunLog(run.runId, {
-        message: `Picked up by ${options.functionName} from ${record.topic}-${record.partition} at offset ${record.offset}`,
-      });
+      try {
+        await options.port.addRunLog(run.runId, {
+          message: `Picked up by ${options.functionName} from ${record.topic}-${record.partition} at offset ${record.offset}${
+            interrupted ? ` (attempt ${claim.attempt}: the previous attempt was interrupted)` : ''
+          }`,
+        });
+      } catch (error) {
+        if (isRetryable(error)) return releaseAndThrow(claim, error, logger);
+        const summary = `Port refused the run's pickup log line, so the action was not started: ${errorText(error)}`;
+        logger.warn('Port refused the pickup log: run reported as FAILURE', { error: errorText(error) });
+        return finish(claim, fail(run.runId, summary, summary), 'port-refused', logger);
+      }
 
       const inputs = action.inputs.safeParse(run.inputs);
       if (!inputs.success) {
         const detail = describeIssues(inputs.error);
-        await deliver(fail(run.runId, `Invalid inputs: ${detail}`, `The run's inputs do not match the action: ${detail}`), logger);
         logger.warn('Invalid inputs: run reported as FAILURE', { detail });
-        return { status: 'FAILURE', reason: 'invalid-inputs' };
+        return finish(claim, fail(run.runId, `Invalid inputs: ${detail}`, `The run's inputs do not match the action: ${detail}`), 'invalid-inputs', logger);
       }
 
       const startedAt = now();
@@ -271,25 +475,28 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
       if (outcome.kind === 'timeout') {
         controller.abort(new RunTimeoutError('the Lambda deadline is near'));
         const summary = `Timed out after ${seconds} s: the function's deadline was near, so the run was stopped`;
-        await deliver(fail(run.runId, summary, summary), logger);
         logger.error('Run timed out: reported as FAILURE');
-        return { status: 'FAILURE', reason: 'timed-out' };
+        return finish(claim, fail(run.runId, summary, summary), 'timed-out', logger);
       }
       if (outcome.kind === 'error') {
         const error = outcome.error;
         const message = scrub(error instanceof Error ? error.message : String(error), secrets);
         const name = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : '';
-        await deliver(
+        // A failed context call (a log line, an upsert) lands here too unless the
+        // handler caught it: its error is the run's reason.
+        logger.warn('Action handler failed: run reported as FAILURE', { error: clip(`${name}${message}`, 300) });
+        return finish(
+          claim,
           fail(run.runId, `${action.identifier} failed: ${message}`, `Failed after ${seconds} s: ${name}${message}`),
+          'handler-error',
           logger
         );
-        logger.warn('Action handler failed: run reported as FAILURE', { error: clip(`${name}${message}`, 300) });
-        return { status: 'FAILURE', reason: 'handler-error' };
       }
 
       const result = outcome.result;
       const allLinks = [...links, ...asLinks(result.link).filter((l) => !links.includes(l))];
-      await deliver(
+      const reported = await finish(
+        claim,
         {
           runId: run.runId,
           patch: scrubPatch(
@@ -303,13 +510,14 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
             secrets
           ),
         },
+        'succeeded',
         logger
       );
-      logger.info('Run succeeded', { durationMs: now() - startedAt });
-      return { status: 'SUCCESS', reason: 'succeeded' };
+      if (reported.reason === 'succeeded') logger.info('Run succeeded', { durationMs: now() - startedAt });
+      return reported;
     },
   };
 };
 
 export type { FinalReport, RunExecution, RunExecutor, RunExecutorOptions, RunResult };
-export { createRunExecutor };
+export { CLAIM_GRACE_MS, createRunExecutor, INTERRUPTED_SUMMARY };

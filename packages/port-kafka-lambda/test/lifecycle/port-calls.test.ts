@@ -172,7 +172,7 @@ describe('Port calls made by the handler', () => {
       expect(counter.executions).toEqual([]);
     });
 
-    it('does not retry an answer that will not change and parks the record instead of retrying the batch', async () => {
+    it('does not retry an answer that will not change and ends the run FAILURE with the reason instead of parking it', async () => {
       // Prepare
       const counter = countingAction('count_me');
       h = await createHarness({ actions: [counter.action] });
@@ -184,9 +184,15 @@ describe('Port calls made by the handler', () => {
 
       // Assess
       expect(response).toEqual({ batchItemFailures: [] });
-      expect(runRequests(h, runId).map((r) => r.status)).toEqual([403]);
+      // One refused status check (not retried), then the final log and the PATCH that ends the run.
+      expect(runRequests(h, runId).map((r) => `${r.method} ${r.status}`)).toEqual(['GET 403', 'POST 201', 'PATCH 200']);
       expect(counter.executions).toEqual([]);
-      expect(h.parker.records).toEqual([expect.objectContaining({ reason: 'handler-error', offset: 100 })]);
+      expect(h.emulator.getRun(runId)).toMatchObject({
+        status: 'FAILURE',
+        summary: expect.stringMatching(/^Port refused this backend's status check of the run, so it was not started: PortApiError: Port API GET \/v1\/actions\/runs\/\S+ answered 403/),
+      });
+      expect(h.lastOutcomes()).toEqual([expect.objectContaining({ status: 'failed', reason: 'port-refused', offset: 100 })]);
+      expect(h.parker.records).toEqual([]);
     });
   });
 });
