@@ -23,10 +23,40 @@ const RunLedgerTable = {
     name: 'open-claims',
     partitionKey: { name: 'open', type: 'S' },
     sortKey: { name: 'expiresAt', type: 'N' },
+    /** Entries are small, and the sweeper wants all of an open claim: no second read per run. */
+    projection: 'ALL',
   },
 } as const;
 
 /** The value of `open` on an open claim (any constant would do; the index is keyed on it). */
 const OPEN_CLAIM = 'claim';
 
-export { OPEN_CLAIM, RunLedgerTable };
+/**
+ * The table as a DynamoDB CreateTable request (on-demand), for tests and local
+ * servers. Structurally typed so this file needs no SDK; TTL is a separate call
+ * in DynamoDB (UpdateTimeToLive) and only matters for cost, not for the ledger.
+ */
+const createRunLedgerTableInput = (tableName: string) => {
+  const { partitionKey, openClaimsIndex: index } = RunLedgerTable;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [partitionKey, index.partitionKey, index.sortKey].map((k) => ({
+      AttributeName: k.name,
+      AttributeType: k.type,
+    })),
+    KeySchema: [{ AttributeName: partitionKey.name, KeyType: 'HASH' as const }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey.name, KeyType: 'HASH' as const },
+          { AttributeName: index.sortKey.name, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: index.projection },
+      },
+    ],
+  };
+};
+
+export { createRunLedgerTableInput, OPEN_CLAIM, RunLedgerTable };
