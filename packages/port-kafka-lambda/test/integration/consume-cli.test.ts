@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer } from 'kafkajs';
 import { DEFAULT_EMULATOR_CLIENT, startPortEmulator, type PortEmulator } from '../../src/emulator/index.js';
 import { v1Run } from '../../src/testing/factories.js';
@@ -164,7 +163,9 @@ describe('npm run consume: stopping and restarting', () => {
     await producer.send({ topic: `${ORG}.runs`, messages: runs.map((r) => ({ partition: 0, value: r.value })) });
     await waitFor('a run to be picked up', () => runs.some((r) => pickedUp(r.runId) > 0), 30_000);
     consumer.child.kill('SIGTERM');
-    await sleep(50);
+    // The second signal only after the first was handled: sent too early (a fixed 50 ms on a
+    // busy machine) the kernel can merge the two pending SIGTERMs into one.
+    await waitFor('the first SIGTERM to be handled', () => consumer.output.stdout.includes('Stopping: finishing the batch in hand'), 30_000);
     consumer.child.kill('SIGTERM');
     expect(await consumer.exited).toBe(130);
     expect(consumer.output.stderr).toContain('SIGTERM again: exiting without waiting for the batch in hand');
