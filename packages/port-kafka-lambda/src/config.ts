@@ -26,8 +26,13 @@ const HandlerEnv = z.object({
   PORT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
   PORT_CREDENTIALS_SECRET_ARN: z.string().optional(),
   PARK_QUEUE_URL: z.url().optional(),
+  /** DynamoDB table of the run ledger (the stack creates it); unset, claims live in this process only. */
+  RUN_LEDGER_TABLE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3-255 letters, digits, _ . -)')
+    .optional(),
   REPORT_BATCH_ITEM_FAILURES: booleanFlag.default(false),
-  UNKNOWN_ACTION: z.enum(['skip', 'fail']).default('skip'),
+  UNKNOWN_ACTION: z.enum([UnknownActionPolicy.Skip, UnknownActionPolicy.Fail]).default(UnknownActionPolicy.Skip),
   PARTITION_CONCURRENCY: positiveInt(1000).default(8),
   /** Do not start a run when less than this is left before the Lambda deadline. */
   RUN_START_MIN_REMAINING_MS: positiveInt(840_000).default(20_000),
@@ -35,18 +40,25 @@ const HandlerEnv = z.object({
   RUN_DEADLINE_MARGIN_MS: positiveInt(840_000).default(5_000),
 });
 
-interface HandlerConfig {
-  orgId?: string;
-  region: 'eu' | 'us';
-  apiUrl?: string;
-  credentialsSecretArn?: string;
-  parkQueueUrl?: string;
-  reportBatchItemFailures: boolean;
-  unknownAction: UnknownActionPolicy;
-  partitionConcurrency: number;
-  runStartMinRemainingMs: number;
-  runDeadlineMarginMs: number;
-}
+/**
+ * The handler's configuration: the environment under the names the code uses.
+ * {@link HandlerConfig} is this schema's output, so each setting's type is the
+ * one its variable is validated with. An unset optional setting is `undefined`.
+ */
+const HandlerConfigSchema = HandlerEnv.transform((e) => ({
+  orgId: e.PORT_ORG_ID,
+  region: e.PORT_REGION,
+  apiUrl: e.PORT_API_URL,
+  credentialsSecretArn: e.PORT_CREDENTIALS_SECRET_ARN,
+  parkQueueUrl: e.PARK_QUEUE_URL,
+  runLedgerTable: e.RUN_LEDGER_TABLE,
+  reportBatchItemFailures: e.REPORT_BATCH_ITEM_FAILURES,
+  unknownAction: e.UNKNOWN_ACTION,
+  partitionConcurrency: e.PARTITION_CONCURRENCY,
+  runStartMinRemainingMs: e.RUN_START_MIN_REMAINING_MS,
+  runDeadlineMarginMs: e.RUN_DEADLINE_MARGIN_MS,
+}));
+type HandlerConfig = z.output<typeof HandlerConfigSchema>;
 
 /**
  * Reads and validates the handler's configuration. Each bad value produces one
@@ -58,26 +70,14 @@ const loadConfig = (env: NodeJS.ProcessEnv = process.env): HandlerConfig => {
   const present = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== '')
   );
-  const parsed = HandlerEnv.safeParse(present);
+  const parsed = HandlerConfigSchema.safeParse(present);
   if (!parsed.success) {
     const lines = issueLines(parsed.error, { root: 'environment' });
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`, {
       cause: parsed.error,
     });
   }
-  const e = parsed.data;
-  return {
-    orgId: e.PORT_ORG_ID,
-    region: e.PORT_REGION,
-    apiUrl: e.PORT_API_URL,
-    credentialsSecretArn: e.PORT_CREDENTIALS_SECRET_ARN,
-    parkQueueUrl: e.PARK_QUEUE_URL,
-    reportBatchItemFailures: e.REPORT_BATCH_ITEM_FAILURES,
-    unknownAction: e.UNKNOWN_ACTION,
-    partitionConcurrency: e.PARTITION_CONCURRENCY,
-    runStartMinRemainingMs: e.RUN_START_MIN_REMAINING_MS,
-    runDeadlineMarginMs: e.RUN_DEADLINE_MARGIN_MS,
-  };
+  return parsed.data;
 };
 
 export type { HandlerConfig };

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { UnknownActionPolicy } from '../config.js';
 import { PortKafkaError } from '../errors.js';
 import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, portTopics } from '../port/kafka.js';
 import { ORG_ID_EXAMPLE, orgIdSchema } from '../port/org.js';
@@ -290,10 +291,10 @@ const RawConfig = z.object({
   unknownAction: z.preprocess(
     blankToUndefined,
     z
-      .enum(['skip', 'fail'], {
+      .enum([UnknownActionPolicy.Skip, UnknownActionPolicy.Fail], {
         error: (i) => `${JSON.stringify(i.input)} is not an unknown-action mode; expected skip or fail`,
       })
-      .default('skip')
+      .default(UnknownActionPolicy.Skip)
   ),
   partitionConcurrency: int(1, 1000, 'an integer from 1 to 1000').default(8),
   parkingQueue: bool().default(true),
@@ -344,53 +345,11 @@ type SecretSource =
   | { kind: 'name'; name: string; kmsKeyArn?: string }
   | { kind: 'create' };
 
-interface ProvisionedConfig {
-  minimumPollers: number;
-  maximumPollers: number;
-  pollerGroupName?: string;
-  retryAttempts: number;
-  maxRecordAgeSeconds?: number;
-  bisectBatchOnError: boolean;
-  reportBatchItemFailures: boolean;
-  onFailureDestination: boolean;
-}
-
-interface DeployConfig {
-  stackName: string;
-  orgId: string;
-  portRegion: 'eu' | 'us';
-  portApiUrl?: string;
-  brokers: string[];
-  consumerGroupId: string;
-  topics: { runs: string; changeLog?: string };
-  /** Whether the mappings poll; false until created secrets are filled in. */
-  kafkaEnabled: boolean;
-  kafkaSecret: SecretSource;
-  portSecret: SecretSource;
-  batchSize: number;
-  maxBatchingWindowSeconds?: number;
-  startingPosition: 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
-  startingPositionTimestamp?: number;
-  functionTimeoutSeconds: number;
-  memorySizeMb: number;
-  logRetentionDays: number;
-  logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
-  unknownAction: 'skip' | 'fail';
-  partitionConcurrency: number;
-  parkingQueue: boolean;
-  filterActions: boolean;
-  alarmEmail?: string;
-  alarmTopicArn?: string;
-  offsetLagThreshold: number;
-  /** Absent in the default (on-demand) mode. */
-  provisioned?: ProvisionedConfig;
-}
-
 /** The configuration is invalid; `lines` has one entry per problem. */
 class DeployConfigError extends PortKafkaError {
   readonly lines: readonly string[];
-  constructor(lines: readonly string[]) {
-    super(`Invalid deployment configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
+  constructor(lines: readonly string[], options?: ErrorOptions) {
+    super(`Invalid deployment configuration:\n${lines.map((l) => `  - ${l}`).join('\n')}`, options);
     this.name = 'DeployConfigError';
     this.lines = lines;
   }
@@ -412,48 +371,54 @@ function collect(context: ContextReader, env: NodeJS.ProcessEnv): Record<ConfigK
   return raw;
 }
 
-/** Rules that relate several keys. */
-function crossCheck(c: RawConfig, raw: Record<ConfigKey, unknown>): string[] {
-  const lines: string[] = [];
+/**
+ * Rules that relate several keys, as `[key, problem]`. Zod runs them only
+ * when every key parsed, so a bad value is reported once, by its own rule.
+ */
+function crossCheck(c: RawConfig): [ConfigKey, string][] {
+  const problems: [ConfigKey, string][] = [];
   if (!isPortConsumerGroup(c.consumerGroupId, c.orgId, c.kafkaUsername)) {
-    lines.push(
-      `consumerGroupId: ${JSON.stringify(c.consumerGroupId)} is not accepted by Port; expected ${c.orgId}.<name> or the Kafka username (set kafkaUsername to use the username)`
-    );
+    problems.push([
+      'consumerGroupId',
+      `${JSON.stringify(c.consumerGroupId)} is not accepted by Port; expected ${c.orgId}.<name> or the Kafka username (set kafkaUsername to use the username)`,
+    ]);
   }
   for (const which of ['kafka', 'port'] as const) {
     if (c[`${which}SecretArn`] !== undefined && c[`${which}SecretName`] !== undefined) {
-      lines.push(`${which}SecretArn: set together with ${which}SecretName; expected only one of them`);
+      problems.push([`${which}SecretArn`, `set together with ${which}SecretName; expected only one of them`]);
     }
     if (
       c[`${which}SecretKmsKeyArn`] !== undefined &&
       c[`${which}SecretArn`] === undefined &&
       c[`${which}SecretName`] === undefined
     ) {
-      lines.push(
-        `${which}SecretKmsKeyArn: set for a secret the stack creates; expected it only with ${which}SecretArn or ${which}SecretName (created secrets use the AWS managed key)`
-      );
+      problems.push([
+        `${which}SecretKmsKeyArn`,
+        `set for a secret the stack creates; expected it only with ${which}SecretArn or ${which}SecretName (created secrets use the AWS managed key)`,
+      ]);
     }
   }
   if (c.startingPosition === 'AT_TIMESTAMP' && c.startingPositionTimestamp === undefined) {
-    lines.push('startingPositionTimestamp: is required when startingPosition is AT_TIMESTAMP; expected a Unix time in seconds');
+    problems.push(['startingPositionTimestamp', 'is required when startingPosition is AT_TIMESTAMP; expected a Unix time in seconds']);
   }
   if (c.startingPosition !== 'AT_TIMESTAMP' && c.startingPositionTimestamp !== undefined) {
-    lines.push(`startingPositionTimestamp: is only used with startingPosition AT_TIMESTAMP, not ${c.startingPosition}`);
+    problems.push(['startingPositionTimestamp', `is only used with startingPosition AT_TIMESTAMP, not ${c.startingPosition}`]);
   }
   if (!c.provisioned) {
+    // Provisioned-only keys have no defaults, so "set" is "not undefined" (blank values parse to undefined).
     for (const key of PROVISIONED_ONLY) {
-      if (blankToUndefined(raw[key]) !== undefined) {
-        lines.push(`${key}: needs provisioned=true; AWS offers this for Kafka event sources only in provisioned mode`);
+      if (c[key] !== undefined) {
+        problems.push([key, 'needs provisioned=true; AWS offers this for Kafka event sources only in provisioned mode']);
       }
     }
   } else {
     const min = c.minimumPollers ?? 1;
     const max = c.maximumPollers ?? 5;
     if (min > max) {
-      lines.push(`minimumPollers: ${min} is greater than maximumPollers (${max}); expected minimumPollers <= maximumPollers`);
+      problems.push(['minimumPollers', `${min} is greater than maximumPollers (${max}); expected minimumPollers <= maximumPollers`]);
     }
   }
-  return lines;
+  return problems;
 }
 
 function secretSource(arn: string | undefined, name: string | undefined, kmsKeyArn: string | undefined): SecretSource {
@@ -463,23 +428,9 @@ function secretSource(arn: string | undefined, name: string | undefined, kmsKeyA
   return { kind: 'create' };
 }
 
-/**
- * Validates the configuration.
- * @throws DeployConfigError listing every problem found.
- */
-function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = process.env): DeployConfig {
-  const raw = collect(context, env);
-  const parsed = RawConfig.safeParse(raw);
-  if (!parsed.success) {
-    throw new DeployConfigError(issueLines(parsed.error));
-  }
-  const c = parsed.data;
-  const lines = crossCheck(c, raw);
-  if (lines.length > 0) throw new DeployConfigError(lines);
-
-  const kafkaSecret = secretSource(c.kafkaSecretArn, c.kafkaSecretName, c.kafkaSecretKmsKeyArn);
-  const topics = portTopics(c.orgId);
-  const provisioned: ProvisionedConfig | undefined = c.provisioned
+/** Provisioned mode's settings with AWS's defaults filled in; absent in the default (on-demand) mode. */
+const provisionedConfig = (c: RawConfig) =>
+  c.provisioned
     ? {
         minimumPollers: c.minimumPollers ?? 1,
         maximumPollers: c.maximumPollers ?? 5,
@@ -492,6 +443,17 @@ function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = proce
       }
     : undefined;
 
+/**
+ * The stack's configuration: the raw keys validated, related keys checked,
+ * then shaped for the constructs (topics, secret sources, Port's brokers).
+ * {@link DeployConfig} is this schema's output, so a key's type is written once.
+ */
+const DeployConfigSchema = RawConfig.superRefine((c, ctx) => {
+  for (const [key, message] of crossCheck(c)) ctx.addIssue({ code: 'custom', path: [key], message });
+}).transform((c) => {
+  const kafkaSecret = secretSource(c.kafkaSecretArn, c.kafkaSecretName, c.kafkaSecretKmsKeyArn);
+  const topics = portTopics(c.orgId);
+  const provisioned = provisionedConfig(c);
   return {
     stackName: c.stackName,
     orgId: c.orgId,
@@ -503,8 +465,11 @@ function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = proce
       runs: topics.runs,
       ...(c.consumeChangeLog ? { changeLog: topics.changeLog } : {}),
     },
-    // A secret the stack creates holds a placeholder until someone fills it
-    // in; polling with it would only produce authentication failures.
+    /**
+     * Whether the mappings poll. A secret the stack creates holds a placeholder
+     * until someone fills it in; polling with it would only produce
+     * authentication failures, so it is false until then.
+     */
     kafkaEnabled: c.kafkaEnabled ?? kafkaSecret.kind !== 'create',
     kafkaSecret,
     portSecret: secretSource(c.portSecretArn, c.portSecretName, c.portSecretKmsKeyArn),
@@ -523,8 +488,21 @@ function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = proce
     ...(c.alarmEmail === undefined ? {} : { alarmEmail: c.alarmEmail }),
     ...(c.alarmTopicArn === undefined ? {} : { alarmTopicArn: c.alarmTopicArn }),
     offsetLagThreshold: c.offsetLagThreshold,
+    /** Absent in the default (on-demand) mode. */
     ...(provisioned === undefined ? {} : { provisioned }),
   };
+});
+type DeployConfig = z.output<typeof DeployConfigSchema>;
+type ProvisionedConfig = NonNullable<ReturnType<typeof provisionedConfig>>;
+
+/**
+ * Validates the configuration.
+ * @throws DeployConfigError listing every problem found.
+ */
+function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = process.env): DeployConfig {
+  const parsed = DeployConfigSchema.safeParse(collect(context, env));
+  if (!parsed.success) throw new DeployConfigError(issueLines(parsed.error), { cause: parsed.error });
+  return parsed.data;
 }
 
 export type { ConfigKey, ContextReader, DeployConfig, ProvisionedConfig, SecretSource };

@@ -53,24 +53,6 @@ const ConsumerEnv = z.object({
   CONSUMER_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected 1-100 of A-Z a-z 0-9 . _ -' }).optional(),
 });
 
-interface ConsumerConfig {
-  orgId: string;
-  brokers: string[];
-  username: string;
-  /** Never logged; errors name the user, not the password. */
-  password: string;
-  groupId: string;
-  caFile?: string;
-  topics: string[];
-  batchSize: number;
-  batchWindowMs: number;
-  maxBatchBytes: number;
-  startingPosition: 'LATEST' | 'TRIM_HORIZON';
-  batchTimeoutMs: number;
-  /** Client id, and the "function" name in the run's "Picked up by" log. */
-  name: string;
-}
-
 /**
  * Hides the password, as is and JSON-escaped, in a message that quotes a value:
  * it may have been pasted into the wrong variable too.
@@ -82,45 +64,18 @@ const redactor =
       ? text
       : text.replaceAll(password, '<KAFKA_PASSWORD>').replaceAll(JSON.stringify(password).slice(1, -1), '<KAFKA_PASSWORD>');
 
-/** Each problem on its own line, naming the variable; values only for non-secret ones. */
-const loadConsumerConfig = (env: NodeJS.ProcessEnv = process.env): ConsumerConfig => {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const redact = redactor(present.KAFKA_PASSWORD);
-  const parsed = ConsumerEnv.safeParse(present);
-  if (!parsed.success) {
-    const lines = issueLines(parsed.error).map(redact);
-    // The zod error quotes the same values: keep it only when it holds no password.
-    const leaks = parsed.error.issues.some((issue) => redact(issue.message) !== issue.message);
-    throw new ConsumerConfigError(`Invalid consumer configuration:\n${lines.join('\n')}`, leaks ? undefined : { cause: parsed.error });
-  }
-  const e = parsed.data;
-  if (!isPortConsumerGroup(e.KAFKA_CONSUMER_GROUP, e.PORT_ORG_ID, e.KAFKA_USERNAME)) {
-    throw new ConsumerConfigError(
-      `Invalid consumer configuration:\nKAFKA_CONSUMER_GROUP: ${redact(`"${e.KAFKA_CONSUMER_GROUP}"`)} is not a group Port lets you use; expected ${e.PORT_ORG_ID}.<name> or your Kafka username`,
-    );
-  }
-  if (e.KAFKA_CA_FILE !== undefined) {
-    // Checked here so a typo is a configuration line (exit 2), not a TLS failure later.
-    let pem = '';
-    try {
-      pem = readFileSync(e.KAFKA_CA_FILE, 'utf8');
-    } catch (error) {
-      throw new ConsumerConfigError(
-        `Invalid consumer configuration:\nKAFKA_CA_FILE: cannot read ${e.KAFKA_CA_FILE} (${(error as NodeJS.ErrnoException).code ?? 'error'}); expected a PEM file with the brokers' CA certificate`,
-        { cause: error },
-      );
-    }
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new ConsumerConfigError(
-        `Invalid consumer configuration:\nKAFKA_CA_FILE: ${e.KAFKA_CA_FILE} holds no PEM certificate; expected -----BEGIN CERTIFICATE-----`,
-      );
-    }
-  }
+/**
+ * The consumer's configuration: the environment under the names the code uses,
+ * with Port's brokers and the org's topics filled in. {@link ConsumerConfig} is
+ * this schema's output, so each setting's type is the one it is validated with.
+ */
+const ConsumerConfigSchema = ConsumerEnv.transform((e) => {
   const topics = portTopics(e.PORT_ORG_ID);
   return {
     orgId: e.PORT_ORG_ID,
     brokers: e.KAFKA_BROKERS ?? [...PORT_REGIONS[e.PORT_REGION].brokers],
     username: e.KAFKA_USERNAME,
+    /** Never logged; errors name the user, not the password. */
     password: e.KAFKA_PASSWORD,
     groupId: e.KAFKA_CONSUMER_GROUP,
     ...(e.KAFKA_CA_FILE === undefined ? {} : { caFile: e.KAFKA_CA_FILE }),
@@ -130,8 +85,47 @@ const loadConsumerConfig = (env: NodeJS.ProcessEnv = process.env): ConsumerConfi
     maxBatchBytes: MAX_BATCH_BYTES,
     startingPosition: e.KAFKA_STARTING_POSITION,
     batchTimeoutMs: e.BATCH_TIMEOUT_SECONDS * 1000,
+    /** Client id, and the "function" name in the run's "Picked up by" log. */
     name: e.CONSUMER_NAME ?? `port-kafka-consumer-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60)}`,
   };
+});
+type ConsumerConfig = z.output<typeof ConsumerConfigSchema>;
+
+/** Each problem on its own line, naming the variable; values only for non-secret ones. */
+const loadConsumerConfig = (env: NodeJS.ProcessEnv = process.env): ConsumerConfig => {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const redact = redactor(present.KAFKA_PASSWORD);
+  const parsed = ConsumerConfigSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = issueLines(parsed.error).map(redact);
+    // The zod error quotes the same values: keep it only when it holds no password.
+    const leaks = parsed.error.issues.some((issue) => redact(issue.message) !== issue.message);
+    throw new ConsumerConfigError(`Invalid consumer configuration:\n${lines.join('\n')}`, leaks ? undefined : { cause: parsed.error });
+  }
+  const config = parsed.data;
+  if (!isPortConsumerGroup(config.groupId, config.orgId, config.username)) {
+    throw new ConsumerConfigError(
+      `Invalid consumer configuration:\nKAFKA_CONSUMER_GROUP: ${redact(`"${config.groupId}"`)} is not a group Port lets you use; expected ${config.orgId}.<name> or your Kafka username`,
+    );
+  }
+  if (config.caFile !== undefined) {
+    // Checked here so a typo is a configuration line (exit 2), not a TLS failure later.
+    let pem = '';
+    try {
+      pem = readFileSync(config.caFile, 'utf8');
+    } catch (error) {
+      throw new ConsumerConfigError(
+        `Invalid consumer configuration:\nKAFKA_CA_FILE: cannot read ${config.caFile} (${(error as NodeJS.ErrnoException).code ?? 'error'}); expected a PEM file with the brokers' CA certificate`,
+        { cause: error },
+      );
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+      throw new ConsumerConfigError(
+        `Invalid consumer configuration:\nKAFKA_CA_FILE: ${config.caFile} holds no PEM certificate; expected -----BEGIN CERTIFICATE-----`,
+      );
+    }
+  }
+  return config;
 };
 
 export type { ConsumerConfig };
