@@ -24,8 +24,8 @@ import { MemoryRunLedger } from './runs/ledger/memory.js';
 
 /** The invocation is not a Lambda Kafka event at all (a misconfigured trigger or a hand-made test event). */
 class InvalidEventError extends PortKafkaError {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'InvalidEventError';
   }
 }
@@ -66,7 +66,7 @@ const readKafkaEvent = (event: unknown): KafkaEvent => {
   }
   const parsed = KafkaEvent.safeParse(event);
   if (parsed.success) return parsed.data;
-  throw new InvalidEventError(`Not a Lambda Kafka event: ${describeIssues(parsed.error)}`);
+  throw new InvalidEventError(`Not a Lambda Kafka event: ${describeIssues(parsed.error)}`, { cause: parsed.error });
 };
 
 interface HandlerDependencies {

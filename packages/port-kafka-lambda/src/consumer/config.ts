@@ -9,7 +9,7 @@ import { issueLines } from '../validation.js';
 
 /** A bad consumer setting; the message has one line per problem and never a secret's value. */
 class ConsumerConfigError extends PortKafkaError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ConsumerConfigError';
   }

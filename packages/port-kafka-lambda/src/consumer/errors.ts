@@ -7,7 +7,7 @@ import { portTopics } from '../port/kafka.js';
  */
 class KafkaConsumeError extends PortKafkaError {
   readonly reason: KafkaFailureReason;
-  constructor(reason: KafkaFailureReason, message: string, options?: { cause?: unknown }) {
+  constructor(reason: KafkaFailureReason, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'KafkaConsumeError';
     this.reason = reason;

@@ -5,7 +5,7 @@ import axiosRetry from 'axios-retry';
 import type * as z from 'zod';
 import { describeIssues } from '../validation.js';
 import { createTokenCache, type IssuedToken } from './auth.js';
-import type { PortCredentials } from './credentials.js';
+import type { CredentialsLoader, PortCredentials } from './credentials.js';
 import {
   type HttpMethod,
   PortApiError,
@@ -31,8 +31,12 @@ import {
 interface PortClientOptions {
   /** Resolved API base URL (see resolvePortBaseUrl). */
   baseUrl: string;
-  /** Called lazily; caching is the loader's job (credentials.ts). */
-  credentials: () => Promise<PortCredentials>;
+  /**
+   * Called lazily; caching is the loader's job (credentials.ts). When Port refuses
+   * the credentials and the loader can `invalidate`, they are read once more and
+   * the token requested again: the secret may have been rotated.
+   */
+  credentials: CredentialsLoader;
   /** Per attempt, default 10 000. */
   timeoutMs?: number;
   /** Total time of one call is bounded by budgetMs (default 20 000). */
@@ -182,12 +186,14 @@ const createPortClient = (options: PortClientOptions): PortClient => {
       throw toPortError(error, spec, plan.state.attempts, plan.state.stopReason);
     }
     const parsed = schema.safeParse(response.data);
-    if (!parsed.success) throw new PortResponseError(spec.method, spec.path, describeIssues(parsed.error));
+    if (!parsed.success) {
+      // Zod 4 issues hold paths and expectations, not the body's values, so the cause leaks no token.
+      throw new PortResponseError(spec.method, spec.path, describeIssues(parsed.error), { cause: parsed.error });
+    }
     return parsed.data;
   };
 
-  const fetchToken = async (deadline: number): Promise<IssuedToken> => {
-    const credentials = await options.credentials();
+  const requestToken = async (credentials: PortCredentials, deadline: number): Promise<IssuedToken> => {
     const spec: RequestSpec = {
       method: 'POST',
       path: TOKEN_PATH,
@@ -206,6 +212,20 @@ const createPortClient = (options: PortClientOptions): PortClient => {
         );
       }
       throw error;
+    }
+  };
+
+  const fetchToken = async (deadline: number): Promise<IssuedToken> => {
+    const credentials = await options.credentials();
+    try {
+      return await requestToken(credentials, deadline);
+    } catch (error) {
+      if (!(error instanceof PortAuthError) || options.credentials.invalidate === undefined) throw error;
+      // After a rotation this container still holds the old secret: read it again, once.
+      options.credentials.invalidate(credentials);
+      const fresh = await options.credentials();
+      if (fresh.clientId === credentials.clientId && fresh.clientSecret === credentials.clientSecret) throw error;
+      return requestToken(fresh, deadline);
     }
   };
 

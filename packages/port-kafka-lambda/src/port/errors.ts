@@ -130,8 +130,8 @@ class PortResponseError extends PortError {
 class PortBaseUrlError extends ConfigError {
   readonly value: string;
 
-  constructor(value: string, reason: string) {
-    super(`Invalid Port API base URL ${JSON.stringify(value)}: ${reason}`);
+  constructor(value: string, reason: string, options?: ErrorOptions) {
+    super(`Invalid Port API base URL ${JSON.stringify(value)}: ${reason}`, options);
     this.name = 'PortBaseUrlError';
     this.value = value;
   }
@@ -160,7 +160,7 @@ class SecretInputDecryptionError extends PortKafkaError {
  * A sanitized stand-in for a transport error (axios / Node socket error): code and
  * message only. Used as `cause` so no request config (headers, body) leaks.
  */
-class TransportError extends Error {
+class TransportError extends PortKafkaError {
   readonly code: string | undefined;
 
   constructor(message: string, code: string | undefined) {

@@ -57,8 +57,9 @@ const resolvePortBaseUrl = (opts: { region?: PortRegion; baseUrl?: string }): st
     let url: URL;
     try {
       url = new URL(raw);
-    } catch {
-      throw new PortBaseUrlError(raw, 'not a URL');
+    } catch (error) {
+      // The URL parser's error names only the same text as the message already does.
+      throw new PortBaseUrlError(raw, 'not a URL', { cause: error });
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new PortBaseUrlError(raw, `protocol ${url.protocol} is not http(s)`);

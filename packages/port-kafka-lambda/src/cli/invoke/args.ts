@@ -10,7 +10,9 @@ const parseCommandLine = <T extends NonNullable<ParseArgsConfig['options']>>(arg
     const message = error instanceof Error ? error.message : String(error);
     // Node's text for an unknown flag is a paragraph about positionals; the flag is what matters.
     const unknown = /^Unknown option '([^']+)'/.exec(message);
-    throw new InputError(unknown ? `unknown option ${unknown[1]} (see --help)` : (message.split('\n')[0] ?? message));
+    throw new InputError(unknown ? `unknown option ${unknown[1]} (see --help)` : (message.split('\n')[0] ?? message), {
+      cause: error,
+    });
   }
 };
 

@@ -1,18 +1,20 @@
+import { PortKafkaError } from '../../errors.js';
+
 /**
  * A problem with what the user asked for (a missing file, a file of unknown
  * shape, an unknown action, a bad flag). The CLIs print its message as one
  * line and exit 2 before anything runs; it never carries a stack trace to the
  * user because the fix is in their input, not in the code.
  */
-class InputError extends Error {
-  constructor(message: string) {
-    super(message);
+class InputError extends PortKafkaError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'InputError';
   }
 }
 
 /** Several input problems, reported together so one run shows them all. */
-class InputErrors extends Error {
+class InputErrors extends PortKafkaError {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
     super(problems.join('\n'));

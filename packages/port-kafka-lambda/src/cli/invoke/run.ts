@@ -42,7 +42,7 @@ const readConfig = (env: NodeJS.ProcessEnv): HandlerConfig => {
   try {
     return loadConfig(env);
   } catch (error) {
-    if (error instanceof ConfigError) throw new InputError(error.message.replace(/\n/g, '; ').replace(':;', ':'));
+    if (error instanceof ConfigError) throw new InputError(error.message.replace(/\n/g, '; ').replace(':;', ':'), { cause: error });
     throw error;
   }
 };

@@ -98,7 +98,7 @@ const portTarget = (config: HandlerConfig, credentials: PortCredentials, env: No
   try {
     url = resolvePortBaseUrl({ region: config.region, ...(config.apiUrl ? { baseUrl: config.apiUrl } : {}) });
   } catch (error) {
-    throw new InputError(error instanceof Error ? error.message : String(error));
+    throw new InputError(error instanceof Error ? error.message : String(error), { cause: error });
   }
   const load = async () => credentials;
   const inner = createPortClient({ baseUrl: url, credentials: load });
