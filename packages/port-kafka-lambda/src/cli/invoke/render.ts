@@ -1,4 +1,5 @@
 import type { RecordOutcome } from '../../batch/outcome.js';
+import { TopicKind } from '../../port/kafka.js';
 import { coordinateKey } from './preflight.js';
 import type { BatchResult, InvokeSummary } from './result.js';
 
@@ -18,7 +19,9 @@ const kindText = (result: BatchResult): string => {
   const { batch } = result.plan;
   const records = result.report?.outcomes.length;
   if (batch.kind === 'kafka-event') return `Lambda Kafka event${records === undefined ? '' : `, ${records} record(s)`}`;
-  return batch.kind === 'runs' ? 'Port run message, wrapped for the runs topic' : 'Port change-log message, wrapped for the change.log topic';
+  return batch.kind === TopicKind.Runs
+    ? `Port run message, wrapped for the ${TopicKind.Runs} topic`
+    : `Port change-log message, wrapped for the ${TopicKind.ChangeLog} topic`;
 };
 
 const countsText = (counts: Record<string, number> | undefined): string =>
