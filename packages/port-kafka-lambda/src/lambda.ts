@@ -2,6 +2,7 @@ import type { PortKafkaApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createHandler } from './handler.js';
 import { createLogger } from './logging/logger.js';
+import { assertCredentialsConfigured } from './port/credentials.js';
 import { productionDependencies } from './wiring.js';
 
 /** The function Lambda calls for each batch of either Kafka event source mapping. */
@@ -10,8 +11,9 @@ type PortKafkaLambdaHandler = ReturnType<typeof createHandler>;
 /**
  * Builds the Lambda entry point for a team's app, wired for production: the
  * configuration from the environment (checked now, so a bad value fails the
- * cold start with one line per variable, never its value), the Port client
- * with credentials from Secrets Manager, and SQS parking when configured.
+ * cold start with one line per variable, never its value; so do missing Port
+ * credentials), the Port client with credentials from Secrets Manager, SQS
+ * parking and the DynamoDB run ledger when configured.
  *
  * @example
  * ```ts
@@ -24,6 +26,8 @@ type PortKafkaLambdaHandler = ReturnType<typeof createHandler>;
  */
 const createLambdaHandler = (app: PortKafkaApp, env: NodeJS.ProcessEnv = process.env): PortKafkaLambdaHandler => {
   const config = loadConfig(env);
+  // Without credentials no run could be reported: fail the cold start, not every run.
+  assertCredentialsConfigured(env);
   const logger = createLogger();
   return createHandler(productionDependencies(app, config, logger));
 };

@@ -7,12 +7,40 @@ import { LogParker } from './parking/log.js';
 import { createPortClient } from './port/client.js';
 import { createCredentialsLoader } from './port/credentials.js';
 import { resolvePortBaseUrl } from './port/regions.js';
+import { LazyRunLedger } from './runs/ledger/lazy.js';
+import type { RunLedger } from './runs/ledger/ledger.js';
+import { MemoryRunLedger } from './runs/ledger/memory.js';
+
+/** DynamoDB calls sit on every run's path: fail fast and let the batch retry rather than hang. */
+const LEDGER_CONNECT_TIMEOUT_MS = 1_000;
+const LEDGER_REQUEST_TIMEOUT_MS = 3_000;
+
+/**
+ * The run ledger: DynamoDB when RUN_LEDGER_TABLE is set (the SDK finds the
+ * region, credentials and any AWS_ENDPOINT_URL_DYNAMODB in the environment),
+ * else this process's memory.
+ */
+const runLedger = (config: HandlerConfig): RunLedger => {
+  const tableName = config.runLedgerTable;
+  if (tableName === undefined) return new MemoryRunLedger();
+  return new LazyRunLedger(async () => {
+    // Loaded on first use, like the SQS parker: a cold start that executes no run does not pay for it.
+    const [{ DynamoRunLedger }, { DynamoDBClient }] = await Promise.all([
+      import('./runs/ledger/dynamodb.js'),
+      import('@aws-sdk/client-dynamodb'),
+    ]);
+    const client = new DynamoDBClient({
+      requestHandler: { connectionTimeout: LEDGER_CONNECT_TIMEOUT_MS, requestTimeout: LEDGER_REQUEST_TIMEOUT_MS },
+    });
+    return new DynamoRunLedger({ tableName, client });
+  });
+};
 
 /**
  * The production dependencies of the handler: the team's app (actions,
  * change handlers, custom parser), the Port client with credentials from Secrets Manager (or
- * PORT_CLIENT_ID/PORT_CLIENT_SECRET), and SQS parking when PARK_QUEUE_URL is
- * set. Shared by the Lambda entry and the long-lived consumer, so both run
+ * PORT_CLIENT_ID/PORT_CLIENT_SECRET), SQS parking when PARK_QUEUE_URL is
+ * set, and the DynamoDB run ledger when RUN_LEDGER_TABLE is set. Shared by the Lambda entry and the long-lived consumer, so both run
  * exactly the same code.
  */
 const productionDependencies = (app: PortKafkaApp, config: HandlerConfig, logger: Logger): HandlerDependencies => {
@@ -37,8 +65,9 @@ const productionDependencies = (app: PortKafkaApp, config: HandlerConfig, logger
     actions: app.actions,
     changeHandlers: app.changeHandlers ?? [],
     parker,
+    ledger: runLedger(config),
     ...(app.customRunParser ? { customRunParser: app.customRunParser } : {}),
   };
 };
 
-export { productionDependencies };
+export { productionDependencies, runLedger };

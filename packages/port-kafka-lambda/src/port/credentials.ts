@@ -1,6 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { issuePath } from '../validation.js';
+import { ConfigError } from '../errors.js';
 import { PortCredentialsError } from './errors.js';
 
 /** Port client credentials (Port app → Credentials). The secret is also the secret-input decryption key. */
@@ -24,19 +25,46 @@ const PortCredentialsSchema = z.object({
 const nonEmpty = (value: string | undefined): string | undefined =>
   value !== undefined && value.trim() !== '' ? value : undefined;
 
+/** Reads the Port credentials; what the Port client calls before asking for a token. */
+interface CredentialsLoader {
+  (): Promise<PortCredentials>;
+  /**
+   * Forgets `stale` if it is still what the loader holds, so the next call reads
+   * the secret again: Port refused it, and the secret may have been rotated since
+   * this container read it. Absent on loaders with nothing to re-read.
+   */
+  invalidate?: (stale: PortCredentials) => void;
+}
+
+/**
+ * Throws a {@link ConfigError} when neither the secret nor both variables are
+ * set: checked at cold start, so a deployment without credentials fails at once
+ * with one line instead of parking every run.
+ */
+const assertCredentialsConfigured = (env: NodeJS.ProcessEnv = process.env): void => {
+  if (nonEmpty(env[CredentialsEnv.SECRET_ARN]) !== undefined) return;
+  if (nonEmpty(env[CredentialsEnv.CLIENT_ID]) !== undefined && nonEmpty(env[CredentialsEnv.CLIENT_SECRET]) !== undefined) return;
+  throw new ConfigError(
+    `Port credentials are not configured: set ${CredentialsEnv.SECRET_ARN}, or both ${CredentialsEnv.CLIENT_ID} and ${CredentialsEnv.CLIENT_SECRET}`,
+  );
+};
+
 /**
  * Returns a loader of the Port credentials. When both PORT_CLIENT_ID and
  * PORT_CLIENT_SECRET are set (local runs) they win; otherwise the secret named by
- * PORT_CREDENTIALS_SECRET_ARN is read once per container. Concurrent callers share one
- * fetch; a failed fetch is not cached. Errors ({@link PortCredentialsError}) never
- * include the secret string: JSON.parse messages quote the input, so they are dropped.
+ * PORT_CREDENTIALS_SECRET_ARN is read once per container, and again after
+ * `invalidate` (Port refused it). Concurrent callers share one fetch; a failed
+ * fetch is not cached. Errors ({@link PortCredentialsError}) never include the
+ * secret string: JSON.parse messages quote the input, so they are dropped.
  */
 const createCredentialsLoader = (opts: {
   env?: NodeJS.ProcessEnv;
   secretsClient?: SecretsManagerClient;
-}): (() => Promise<PortCredentials>) => {
+}): CredentialsLoader & { invalidate: NonNullable<CredentialsLoader['invalidate']> } => {
   const env = opts.env ?? process.env;
   let cached: Promise<PortCredentials> | undefined;
+  /** What `cached` resolved to, so `invalidate` can tell whether the stale value is still held. */
+  let held: PortCredentials | undefined;
 
   const fromSecretsManager = async (): Promise<PortCredentials> => {
     const secretId = nonEmpty(env[CredentialsEnv.SECRET_ARN]);
@@ -81,7 +109,7 @@ const createCredentialsLoader = (opts: {
     return { clientId: result.data.clientId, clientSecret: result.data.clientSecret };
   };
 
-  return () => {
+  const load = () => {
     const clientId = nonEmpty(env[CredentialsEnv.CLIENT_ID]);
     const clientSecret = nonEmpty(env[CredentialsEnv.CLIENT_SECRET]);
     if (clientId !== undefined && clientSecret !== undefined) {
@@ -90,13 +118,26 @@ const createCredentialsLoader = (opts: {
     if (cached === undefined) {
       const promise = fromSecretsManager();
       cached = promise;
-      promise.catch(() => {
-        if (cached === promise) cached = undefined;
-      });
+      promise.then(
+        (value) => {
+          if (cached === promise) held = value;
+        },
+        () => {
+          if (cached === promise) cached = undefined;
+        },
+      );
     }
     return cached;
   };
+  const invalidate = (stale: PortCredentials): void => {
+    // Only the value Port refused: a refresh another caller already made is kept.
+    if (held !== undefined && held.clientId === stale.clientId && held.clientSecret === stale.clientSecret) {
+      cached = undefined;
+      held = undefined;
+    }
+  };
+  return Object.assign(load, { invalidate });
 };
 
-export type { PortCredentials };
-export { CredentialsEnv, createCredentialsLoader, PortCredentialsSchema };
+export type { CredentialsLoader, PortCredentials };
+export { assertCredentialsConfigured, CredentialsEnv, createCredentialsLoader, PortCredentialsSchema };

@@ -8,6 +8,9 @@ import { type HandlerConfig, loadConfig } from '../config.js';
 import { redactSecrets } from '../logging/redact.js';
 import { MemoryParker } from '../parking/parker.js';
 import { createPortClient } from '../port/client.js';
+import type { CredentialsLoader } from '../port/credentials.js';
+import type { RunLedger } from '../runs/ledger/ledger.js';
+import { MemoryRunLedger } from '../runs/ledger/memory.js';
 import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../emulator/index.js';
 import { ORG_ID } from './factories.js';
 
@@ -21,6 +24,15 @@ interface HarnessOptions {
   /** Fast retries so outage tests stay quick. */
   retry?: { retries?: number; baseDelayMs?: number; maxDelayMs?: number; budgetMs?: number };
   runs?: HandlerDependencies['runs'];
+  /**
+   * Where runs are claimed and reports stored; default a ledger of this harness's
+   * own. Give two harnesses one DynamoDB ledger to play two containers.
+   */
+  ledger?: RunLedger;
+  /** The run lifecycle's clock (and the default ledger's): move it to let claims lapse. */
+  now?: () => number;
+  /** Port credentials; default the emulator's client. */
+  credentials?: CredentialsLoader;
   /** Tests that assert on log lines raise this; the default keeps test output quiet. */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
@@ -44,7 +56,8 @@ interface HarnessOptions {
  */
 const createHarness = async (options: HarnessOptions = {}) => {
   const emulator = options.emulator ?? (await startPortEmulator({ autoCreateRuns: false }));
-  const credentials = async () => ({ ...DEFAULT_EMULATOR_CLIENT });
+  const credentials: CredentialsLoader = options.credentials ?? (async () => ({ ...DEFAULT_EMULATOR_CLIENT }));
+  const ledger = options.ledger ?? new MemoryRunLedger(options.now ? { now: options.now } : {});
   const port = createPortClient({
     baseUrl: emulator.url,
     credentials,
@@ -66,6 +79,8 @@ const createHarness = async (options: HarnessOptions = {}) => {
     parker,
     functionName: 'port-kafka-lambda-test',
     onReport: (r) => reports.push(r),
+    ledger,
+    ...(options.now ? { now: options.now } : {}),
     ...(options.runs ? { runs: options.runs } : {}),
   });
   return {
@@ -73,6 +88,7 @@ const createHarness = async (options: HarnessOptions = {}) => {
     emulator,
     port,
     parker,
+    ledger,
     reports,
     /** The last batch's outcomes. */
     lastOutcomes: () => reports.at(-1)?.outcomes ?? [],

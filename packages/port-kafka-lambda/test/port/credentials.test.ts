@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createCredentialsLoader } from '../../src/port/credentials.js';
+import { ConfigError } from '../../src/errors.js';
+import { assertCredentialsConfigured, createCredentialsLoader } from '../../src/port/credentials.js';
 import { PortCredentialsError } from '../../src/port/errors.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:port-credentials-AbCdEf';
@@ -156,6 +157,49 @@ describe('createCredentialsLoader', () => {
 
     expect(error.message).toContain('invalid: clientId, clientSecret');
     expect(inspect(error, { depth: 10 })).not.toContain('12345678901234');
+  });
+
+  it('reads the secret again after the value it holds is invalidated (Port refused it; it may have been rotated)', async () => {
+    sm = await startSecretsServer([
+      secretAnswer('{"clientId":"a","clientSecret":"old"}'),
+      secretAnswer('{"clientId":"a","clientSecret":"new"}'),
+    ]);
+    const load = createCredentialsLoader({ env: { PORT_CREDENTIALS_SECRET_ARN: SECRET_ARN }, secretsClient: sm.client });
+    const old = await load();
+
+    load.invalidate(old);
+    const fresh = await load();
+    const later = await load();
+
+    expect(fresh).toEqual({ clientId: 'a', clientSecret: 'new' });
+    expect(later).toEqual(fresh);
+    expect(sm.calls).toHaveLength(2);
+  });
+
+  it('keeps a value read after the refused one: a second caller invalidating the old value does not read again', async () => {
+    sm = await startSecretsServer([
+      secretAnswer('{"clientId":"a","clientSecret":"old"}'),
+      secretAnswer('{"clientId":"a","clientSecret":"new"}'),
+    ]);
+    const load = createCredentialsLoader({ env: { PORT_CREDENTIALS_SECRET_ARN: SECRET_ARN }, secretsClient: sm.client });
+    const old = await load();
+    load.invalidate(old);
+    await load();
+
+    load.invalidate(old);
+    const again = await load();
+
+    expect(again).toEqual({ clientId: 'a', clientSecret: 'new' });
+    expect(sm.calls).toHaveLength(2);
+  });
+
+  it('makes missing credentials a configuration error (checked at cold start)', () => {
+    expect(() => assertCredentialsConfigured({})).toThrow(ConfigError);
+    expect(() => assertCredentialsConfigured({ PORT_CLIENT_ID: 'id', PORT_CLIENT_SECRET: ' ' })).toThrow(
+      /^Port credentials are not configured: set PORT_CREDENTIALS_SECRET_ARN, or both PORT_CLIENT_ID and PORT_CLIENT_SECRET$/,
+    );
+    expect(() => assertCredentialsConfigured({ PORT_CREDENTIALS_SECRET_ARN: SECRET_ARN })).not.toThrow();
+    expect(() => assertCredentialsConfigured({ PORT_CLIENT_ID: 'id', PORT_CLIENT_SECRET: 'secret' })).not.toThrow();
   });
 
   it('explains what to set when nothing is configured', async () => {
