@@ -10,6 +10,7 @@ import { ConsumerFunction } from './constructs/consumer-function.js';
 import { KafkaSources } from './constructs/kafka-sources.js';
 import type { KafkaTopicSource } from './constructs/kafka-sources.js';
 import { ParkingQueue } from './constructs/parking-queue.js';
+import { RunLedger } from './constructs/run-ledger.js';
 import { credentialsSecret } from './constructs/secrets.js';
 import { actionFilterPatterns } from './filters.js';
 
@@ -36,11 +37,14 @@ interface PortKafkaStackProps extends StackProps {
  *
  * The function is invoked by one event source mapping per topic, reads the
  * Kafka credentials (mapping) and the Port API credentials (handler) from
- * Secrets Manager, parks records it cannot process on an SQS queue, and is
- * watched by alarms on errors, offset lag and parked records.
+ * Secrets Manager, claims each run in a DynamoDB run ledger before executing
+ * it, parks records it cannot process on an SQS queue, and is watched by alarms
+ * on errors, offset lag and parked records.
  */
 class PortKafkaStack extends Stack {
   readonly consumer: ConsumerFunction;
+  /** Claims and final reports of runs, shared by every container of the function. */
+  readonly runLedger: RunLedger;
 
   constructor(scope: Construct, id: string, props: PortKafkaStackProps) {
     super(scope, id, props);
@@ -75,6 +79,8 @@ class PortKafkaStack extends Stack {
           })
         : undefined;
 
+    this.runLedger = new RunLedger(this, 'RunLedger');
+
     const environment: Record<string, string> = {
       POWERTOOLS_SERVICE_NAME: 'port-kafka-consumer',
       POWERTOOLS_LOG_LEVEL: config.logLevel,
@@ -86,6 +92,7 @@ class PortKafkaStack extends Stack {
       REPORT_BATCH_ITEM_FAILURES: String(config.provisioned?.reportBatchItemFailures ?? false),
       UNKNOWN_ACTION: config.unknownAction,
       PARTITION_CONCURRENCY: String(config.partitionConcurrency),
+      RUN_LEDGER_TABLE: this.runLedger.table.tableName,
     };
     if (config.portApiUrl !== undefined) environment.PORT_API_URL = config.portApiUrl;
     if (parking !== undefined) environment.PARK_QUEUE_URL = parking.queue.queueUrl;
@@ -101,6 +108,7 @@ class PortKafkaStack extends Stack {
     const fn = this.consumer.function;
 
     portSecret.secret.grantRead(fn);
+    this.runLedger.grantRunAccess(fn);
     // Secrets Manager decrypts with the caller's permissions: a secret under a
     // customer managed key needs kms:Decrypt on that key, and only when the
     // call comes through Secrets Manager in this region.
@@ -162,6 +170,7 @@ class PortKafkaStack extends Stack {
     }
     new CfnOutput(this, 'KafkaSecretArn', { value: kafkaSecret.secret.secretArn });
     new CfnOutput(this, 'PortSecretArn', { value: portSecret.secret.secretArn });
+    new CfnOutput(this, 'RunLedgerTableName', { value: this.runLedger.table.tableName });
     if (parking !== undefined) new CfnOutput(this, 'ParkedQueueUrl', { value: parking.queue.queueUrl });
     if (failures !== undefined) new CfnOutput(this, 'FailedBatchesQueueUrl', { value: failures.queue.queueUrl });
     if (alarms.topic !== undefined) new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });

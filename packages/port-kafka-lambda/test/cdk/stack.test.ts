@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { HANDLER_ENTRY, PLACEHOLDER_ORG_ID } from '../../src/cdk/stack.js';
+import { createRunLedgerTableInput, RunLedgerTable } from '../../src/runs/ledger/table.js';
 import { ORG, synth } from './helpers.js';
 
 const KAFKA_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:port/kafka-AbCdEf';
@@ -62,6 +63,7 @@ describe('consumer function', () => {
       UNKNOWN_ACTION: 'fail',
       PARTITION_CONCURRENCY: '2',
       PARK_QUEUE_URL: { Ref: expect.stringMatching(/^ParkedQueue/) },
+      RUN_LEDGER_TABLE: { Ref: expect.stringMatching(/^RunLedgerTable/) },
     });
   });
 
@@ -258,6 +260,51 @@ describe('secrets', () => {
     for (const s of statements(template)) {
       expect(JSON.stringify(s.Resource)).not.toContain('*');
     }
+  });
+});
+
+describe('run ledger', () => {
+  it('is an on-demand table keyed by run id with TTL, point-in-time recovery, AWS managed encryption and the open-claims index', () => {
+    const { template } = synth(IMPORTED);
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: RunLedgerTable.partitionKey.name, KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: RunLedgerTable.timeToLiveAttribute, Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        // SSEEnabled without a key ARN is KMS with the AWS managed key (aws/dynamodb).
+        SSESpecification: { SSEEnabled: true, KMSMasterKeyId: Match.absent() },
+      },
+    });
+  });
+
+  it('has the key schema and index the handler and the tests use (one definition, runs/ledger/table.ts)', () => {
+    const { template } = synth(IMPORTED);
+    const [table] = Object.values(template.findResources('AWS::DynamoDB::Table')) as [{ Properties: Record<string, unknown> }];
+    const tested = createRunLedgerTableInput('any');
+    const sortByName = (defs: unknown) => [...(defs as { AttributeName: string }[])].sort((x, y) => x.AttributeName.localeCompare(y.AttributeName));
+    expect(sortByName(table.Properties.AttributeDefinitions)).toEqual(sortByName(tested.AttributeDefinitions));
+    expect(table.Properties.KeySchema).toEqual(tested.KeySchema);
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual(tested.GlobalSecondaryIndexes);
+  });
+
+  it('lets the function read, claim, update and release single runs on the table, and nothing wider', () => {
+    const { template } = synth(IMPORTED);
+    const ledgerStatements = statements(template).filter((s) => JSON.stringify(s.Action).includes('dynamodb:'));
+    expect(ledgerStatements).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RunLedgerTable/), 'Arn'] },
+      }),
+    ]);
+  });
+
+  it('names the table in the outputs', () => {
+    const { template } = synth(IMPORTED);
+    template.hasOutput('RunLedgerTableName', { Value: { Ref: Match.stringLikeRegexp('^RunLedgerTable') } });
   });
 });
 
