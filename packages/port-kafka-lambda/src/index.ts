@@ -38,8 +38,8 @@ export type { ParkedRecord, Parker } from './parking/parker.js';
 export { MemoryParker } from './parking/parker.js';
 export type { EntityInput, PortClient, PortClientOptions, PortEntity, PortRun, RunPatch } from './port/client.js';
 export { createPortClient } from './port/client.js';
-export type { PortCredentials } from './port/credentials.js';
-export { CredentialsEnv, createCredentialsLoader } from './port/credentials.js';
+export type { CredentialsLoader, PortCredentials } from './port/credentials.js';
+export { assertCredentialsConfigured, CredentialsEnv, createCredentialsLoader } from './port/credentials.js';
 export {
   PortApiError,
   PortAuthError,
@@ -54,4 +54,17 @@ export { isPortConsumerGroup, portTopics } from './port/kafka.js';
 export type { PortRegion, PortRegionEndpoints } from './port/regions.js';
 export { PORT_REGION_NAMES, PORT_REGIONS, resolvePortBaseUrl } from './port/regions.js';
 export type { RunContext } from './runs/context.js';
-export { DeadlineError, RunClosedError, RunTimeoutError, SecretInputError } from './runs/errors.js';
+export {
+  DeadlineError,
+  RunClaimedError,
+  RunClosedError,
+  RunNotEndedError,
+  RunTimeoutError,
+  SecretInputError,
+} from './runs/errors.js';
+export { INTERRUPTED_SUMMARY } from './runs/execute.js';
+export type { ClaimOutcome, ClaimRequest, EntryState, FinalReport, InterruptPolicy, LedgerEntry, RunLedger } from './runs/ledger/ledger.js';
+export { entryState, RunLedgerError } from './runs/ledger/ledger.js';
+export { LazyRunLedger } from './runs/ledger/lazy.js';
+export { MemoryRunLedger } from './runs/ledger/memory.js';
+export { createRunLedgerTableInput, RunLedgerTable } from './runs/ledger/table.js';
