@@ -1,4 +1,5 @@
 import type { ActionDefinition } from './actions/define.js';
+import { type AutomationDefinition, routeAutomations } from './automations/define.js';
 import type { ChangeHandlerDefinition } from './changes/define.js';
 import type { CustomRunParser } from './messages/normalize.js';
 
@@ -15,10 +16,14 @@ interface PortKafkaApp {
   readonly changeHandlers?: readonly ChangeHandlerDefinition[];
   /** Reads run payloads that are neither Port's v1 shape nor the recommended template. */
   readonly customRunParser?: CustomRunParser;
+  /** Port automations run by these actions; `port sync` writes them to Port (docs/actions-as-code.md). */
+  readonly automations?: readonly AutomationDefinition[];
 }
 
 /**
- * Declares the team's app. It only checks and types the object; nothing runs.
+ * Declares the team's app. It checks and types the object and routes each
+ * automation's identifier to the action it runs (an alias of that action);
+ * nothing runs.
  *
  * @example
  * ```ts
@@ -29,7 +34,10 @@ interface PortKafkaApp {
  * export default defineApp({ actions, changeHandlers });
  * ```
  */
-const defineApp = (app: PortKafkaApp): PortKafkaApp => app;
+const defineApp = (app: PortKafkaApp): PortKafkaApp =>
+  app.automations === undefined || app.automations.length === 0
+    ? app
+    : { ...app, actions: routeAutomations(app.actions, app.automations) };
 
 export type { PortKafkaApp };
 export { defineApp };

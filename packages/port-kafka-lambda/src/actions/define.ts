@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import type { Entity, Trigger } from '../messages/common.js';
 import type { RunFormat } from '../messages/run-request.js';
+import type { ActionOperation } from '../port/actions.js';
 import type { RunContext } from '../runs/context.js';
 
 /** What an action handler receives about its run. */
@@ -41,8 +42,26 @@ interface ActionDefinition<S extends z.ZodType = z.ZodType> {
   /** The blueprint the action belongs to; lets `<blueprint>_<identifier>` match. */
   blueprint?: string;
   description?: string;
-  /** Schema of the user inputs; the handler gets its output type. */
+  /** Schema of the user inputs; the handler gets its output type. `port sync` makes it the form in Port. */
   inputs: S;
+  // What `port sync` writes to Port besides the form (docs/actions-as-code.md).
+  /** Title in Port; default the identifier. */
+  title?: string;
+  /** Icon in Port, one of Port's icon names (e.g. `Service`, `Cloud`). */
+  icon?: string;
+  /** CREATE (a form), DAY-2 (on an entity of `blueprint`) or DELETE; default DAY-2 with a blueprint, CREATE without. */
+  operation?: ActionOperation;
+  /** Whether a run waits for approval in Port. */
+  requiredApproval?: boolean | { type: 'ANY' | 'ALL' };
+  /** Whether Port shows the action to its users. */
+  publish?: boolean;
+  /**
+   * The payload's `environment` (a literal, or JQ in `{{ }}`): the deployment whose
+   * BACKEND_ENVIRONMENT equals it takes the run. Default: `port sync --environment`.
+   */
+  environment?: string;
+  /** `false`: `port sync` leaves this action in Port alone (it is managed elsewhere). */
+  sync?: boolean;
   /**
    * What to do with a run whose backend stopped mid-run (out of memory, killed,
    * timed out hard): its claim lapsed with no result. `'fail'` (default) reports

@@ -2,9 +2,12 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PortCatalog } from './catalog.js';
 import { ErrorCode, fail, PortEmulatorStore, type Reply } from './store.js';
 import type {
   CreateRunInput,
+  EmulatorAction,
+  EmulatorBlueprint,
   EmulatorClient,
   EmulatorEntity,
   EmulatorRun,
@@ -44,6 +47,12 @@ interface PortEmulator {
   readonly entities: Map<string, EmulatorEntity>;
   /** Runs keyed by id (live state). */
   readonly runs: Map<string, EmulatorRun>;
+  /** Actions and automations keyed by identifier (live state). */
+  readonly actions: Map<string, EmulatorAction>;
+  /** Blueprints keyed by identifier; entity writes to a registered one are checked against its schema. */
+  readonly blueprints: Map<string, EmulatorBlueprint>;
+  /** Registers a blueprint (GET /v1/blueprints/{id} serves it; its entities are checked). */
+  addBlueprint(input: Pick<EmulatorBlueprint, 'identifier'> & Partial<EmulatorBlueprint>): EmulatorBlueprint;
   createRun(input: CreateRunInput): EmulatorRun;
   /** The run (live object), or undefined. */
   getRun(runId: string): EmulatorRun | undefined;
@@ -112,6 +121,12 @@ const Routes = {
   runLogs: new RegExp(`^/v1/actions/runs/${seg}/logs$`),
   entities: new RegExp(`^/v1/blueprints/${seg}/entities$`),
   entity: new RegExp(`^/v1/blueprints/${seg}/entities/${seg}$`),
+  bulk: new RegExp(`^/v1/blueprints/${seg}/entities/bulk$`),
+  blueprintSearch: new RegExp(`^/v1/blueprints/${seg}/entities/search$`),
+  search: /^\/v1\/entities\/search$/,
+  blueprint: new RegExp(`^/v1/blueprints/${seg}$`),
+  actions: /^\/v1\/actions$/,
+  action: new RegExp(`^/v1/actions/${seg}$`),
 } as const;
 
 /** Starts the emulator on 127.0.0.1 and a free port. */
@@ -123,6 +138,7 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
     now,
     options.autoCreateRuns ?? false,
   );
+  const catalog = new PortCatalog(store, now);
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
   const sockets = new Set<Socket>();
@@ -157,11 +173,33 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
       if (method === 'GET') return store.listLogs(d(m[1]), query);
     }
     m = Routes.entities.exec(path);
-    if (m && method === 'POST') return store.createEntity(d(m[1]), body, query, clientId);
+    if (m && method === 'POST') {
+      const bp = d(m[1]);
+      const exists = typeof body === 'object' && body !== null && store.entities.has(`${bp}/${String((body as { identifier?: unknown }).identifier)}`);
+      return catalog.checkEntity(bp, body, !exists || query.merge !== 'true') ?? store.createEntity(bp, body, query, clientId);
+    }
+    m = Routes.bulk.exec(path);
+    if (m && method === 'POST') return catalog.bulkUpsert(d(m[1]), body, query, clientId);
+    m = Routes.blueprintSearch.exec(path);
+    if (m && method === 'POST') return catalog.searchBlueprint(d(m[1]), body);
     m = Routes.entity.exec(path);
     if (m) {
       if (method === 'GET') return store.getEntity(d(m[1]), d(m[2]));
-      if (method === 'PATCH') return store.patchEntity(d(m[1]), d(m[2]), body, query, clientId);
+      if (method === 'PATCH') return catalog.checkEntity(d(m[1]), body, false) ?? store.patchEntity(d(m[1]), d(m[2]), body, query, clientId);
+      if (method === 'DELETE') return catalog.deleteEntity(d(m[1]), d(m[2]), query);
+    }
+    if (Routes.search.test(path) && method === 'POST') return catalog.search(body);
+    m = Routes.blueprint.exec(path);
+    if (m && method === 'GET') return catalog.getBlueprint(d(m[1]));
+    if (Routes.actions.test(path)) {
+      if (method === 'POST') return catalog.createAction(body, clientId);
+      if (method === 'GET') return catalog.listActions(query);
+    }
+    m = Routes.action.exec(path);
+    if (m) {
+      if (method === 'GET') return catalog.getAction(d(m[1]));
+      if (method === 'PUT') return catalog.updateAction(d(m[1]), body, clientId);
+      if (method === 'DELETE') return catalog.deleteAction(d(m[1]));
     }
     return fail(404, ErrorCode.NOT_FOUND, `Route ${method} ${path} not found`);
   };
@@ -271,6 +309,9 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
     latencyMs: options.latencyMs ?? 0,
     entities: store.entities,
     runs: store.runs,
+    actions: catalog.actions,
+    blueprints: catalog.blueprints,
+    addBlueprint: (input) => catalog.addBlueprint(input),
     createRun: (input) => store.createRun(input),
     getRun: (runId) => store.runs.get(runId),
     logs: (runId) => store.runLogs.get(runId) ?? [],
@@ -287,6 +328,8 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
 
 export type {
   CreateRunInput,
+  EmulatorAction,
+  EmulatorBlueprint,
   EmulatorClient,
   EmulatorEntity,
   EmulatorRun,

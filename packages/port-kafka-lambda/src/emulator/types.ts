@@ -1,4 +1,5 @@
 import type { RunTerminalStatus } from '../port/types.js';
+import type { EmulatorActionBody } from './catalog.js';
 
 /** Public types of the Port API emulator. */
 
@@ -90,6 +91,28 @@ interface EmulatorEntity {
   updatedBy: string;
 }
 
+/** An action or automation as the emulator keeps it: the body as sent, plus Port's audit fields. */
+interface EmulatorAction extends EmulatorActionBody {
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  updatedBy: string;
+}
+
+/** A blueprint, as far as the emulator checks entities against it (`addBlueprint`). */
+interface EmulatorBlueprint {
+  identifier: string;
+  title: string;
+  icon: string | null;
+  /** `properties.<name>.type` is checked on entity writes; `required` on creation. */
+  schema: { properties: Record<string, Record<string, unknown>>; required: string[] };
+  relations: Record<string, Record<string, unknown>>;
+  createdAt: string;
+  updatedAt: string;
+  createdBy: string;
+  updatedBy: string;
+}
+
 interface CreateRunInput {
   id?: string;
   /** Action identifier, or a partial action object. */
@@ -118,6 +141,8 @@ interface PortEmulatorOptions {
 
 export type {
   CreateRunInput,
+  EmulatorAction,
+  EmulatorBlueprint,
   EmulatorClient,
   EmulatorEntity,
   EmulatorMethod,

@@ -14,6 +14,17 @@ import {
   PortUnavailableError,
   TransportError,
 } from './errors.js';
+import { ActionEnvelopeSchema, type PortAction, type PortActionBody } from './actions.js';
+import {
+  BlueprintEnvelopeSchema,
+  BULK_MAX_ENTITIES,
+  BulkEnvelopeSchema,
+  type BulkUpsertResult,
+  type EntityQuery,
+  OkEnvelopeSchema,
+  type PortBlueprint,
+  SearchEnvelopeSchema,
+} from './catalog.js';
 import { DEFAULT_RETRY_SETTINGS, isRetryableStatus, planCallRetries, type RetrySettings } from './retry.js';
 import {
   type EntityInput,
@@ -61,8 +72,44 @@ interface PortClient {
   getEntity(blueprint: string, identifier: string): Promise<PortEntity>;
   /** PATCH /v1/blueprints/{bp}/entities/{id}[?run_id=] */
   patchEntity(blueprint: string, identifier: string, patch: Partial<EntityInput>, opts?: { runId?: string }): Promise<PortEntity>;
+  /**
+   * POST /v1/blueprints/{bp}/entities/bulk, 20 entities per call (longer lists are split,
+   * calls made one after another). Entities Port refuses (its 207 answer) are reported in
+   * the result, by their index in `entities`, not thrown; a refused call still throws.
+   */
+  bulkUpsertEntities(blueprint: string, entities: readonly EntityInput[], opts?: BulkUpsertOptions): Promise<BulkUpsertResult>;
+  /** DELETE /v1/blueprints/{bp}/entities/{id}?delete_dependents=[&run_id=] */
+  deleteEntity(blueprint: string, identifier: string, opts?: { runId?: string; deleteDependents?: boolean }): Promise<void>;
+  /** POST /v1/entities/search, or /v1/blueprints/{bp}/entities/search when `blueprint` is given (then `limit`, `from`). */
+  searchEntities(query: EntityQuery, opts?: SearchOptions): Promise<PortEntity[]>;
+  /** GET /v1/blueprints/{id} */
+  getBlueprint(identifier: string): Promise<PortBlueprint>;
+  /** GET /v1/actions/{id} (actions and automations); undefined when Port answers 404. */
+  findAction(identifier: string): Promise<PortAction | undefined>;
+  /** POST /v1/actions: creates an action or automation (409 when the identifier is taken). */
+  createAction(action: PortActionBody): Promise<PortAction>;
+  /** PUT /v1/actions/{id}: replaces an action or automation. */
+  updateAction(identifier: string, action: PortActionBody): Promise<PortAction>;
   /** Closes idle keep-alive sockets (tests, local tools). The client stays usable. */
   close(): void;
+}
+
+interface BulkUpsertOptions {
+  runId?: string;
+  /** Default true: properties and relations not sent are kept. */
+  merge?: boolean;
+  /** Create entities that relations point to when they do not exist yet. */
+  createMissingRelatedEntities?: boolean;
+}
+
+interface SearchOptions {
+  blueprint?: string;
+  /** Blueprint search only: at most this many (Port: 1..1000, default 200). */
+  limit?: number;
+  /** Blueprint search only: the `next` cursor of a previous page. */
+  from?: string;
+  /** Blueprint search only: just these fields, e.g. `$identifier`, `$title`, `properties.region`. */
+  include?: readonly string[];
 }
 
 interface RequestSpec {
@@ -300,6 +347,87 @@ const createPortClient = (options: PortClientOptions): PortClient => {
       );
       return body.entity;
     },
+    async bulkUpsertEntities(blueprint, entities, opts) {
+      const result: BulkUpsertResult = { entities: [], errors: [], ok: true };
+      const query = {
+        upsert: 'true',
+        merge: String(opts?.merge ?? true),
+        ...(opts?.createMissingRelatedEntities ? { create_missing_related_entities: 'true' } : {}),
+        ...runQuery(opts?.runId),
+      };
+      for (let start = 0; start < entities.length; start += BULK_MAX_ENTITIES) {
+        const chunk = entities.slice(start, start + BULK_MAX_ENTITIES);
+        const body = await call(
+          { method: 'POST', path: `${entityPath(blueprint)}/bulk`, query, body: { entities: chunk } },
+          BulkEnvelopeSchema,
+        );
+        // Port numbers entities within the call; callers think in their own list.
+        for (const e of body.entities) result.entities.push({ identifier: e.identifier, index: start + e.index, created: e.created });
+        for (const e of body.errors) {
+          result.errors.push({
+            identifier: e.identifier ?? chunk[e.index]?.identifier,
+            index: start + e.index,
+            statusCode: e.statusCode,
+            error: e.error,
+            message: e.message,
+          });
+        }
+      }
+      result.ok = result.errors.length === 0;
+      return result;
+    },
+    async deleteEntity(blueprint, identifier, opts) {
+      await call(
+        {
+          method: 'DELETE',
+          path: entityPath(blueprint, identifier),
+          query: { delete_dependents: String(opts?.deleteDependents ?? false), ...runQuery(opts?.runId) },
+        },
+        OkEnvelopeSchema,
+      );
+    },
+    async searchEntities(query, opts) {
+      const include = opts?.include === undefined ? {} : { include: [...opts.include] };
+      if (opts?.blueprint === undefined) {
+        const body = await call({ method: 'POST', path: '/v1/entities/search', body: { ...query } }, SearchEnvelopeSchema);
+        return body.entities;
+      }
+      const body = await call(
+        {
+          method: 'POST',
+          path: `${entityPath(opts.blueprint)}/search`,
+          body: {
+            query,
+            ...include,
+            ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+            ...(opts.from === undefined ? {} : { from: opts.from }),
+          },
+        },
+        SearchEnvelopeSchema,
+      );
+      return body.entities;
+    },
+    async getBlueprint(identifier) {
+      const body = await call({ method: 'GET', path: `/v1/blueprints/${seg(identifier)}` }, BlueprintEnvelopeSchema);
+      return body.blueprint;
+    },
+    async findAction(identifier) {
+      try {
+        const body = await call({ method: 'GET', path: `/v1/actions/${seg(identifier)}` }, ActionEnvelopeSchema);
+        return body.action;
+      } catch (error) {
+        if (error instanceof PortApiError && error.status === 404) return undefined;
+        throw error;
+      }
+    },
+    async createAction(action) {
+      const body = await call({ method: 'POST', path: '/v1/actions', body: action }, ActionEnvelopeSchema);
+      return body.action;
+    },
+    async updateAction(identifier, action) {
+      const body = await call({ method: 'PUT', path: `/v1/actions/${seg(identifier)}`, body: action }, ActionEnvelopeSchema);
+      return body.action;
+    },
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();
@@ -307,5 +435,19 @@ const createPortClient = (options: PortClientOptions): PortClient => {
   };
 };
 
-export type { EntityInput, PortClient, PortClientOptions, PortEntity, PortRun, RunPatch };
+export type {
+  BulkUpsertOptions,
+  BulkUpsertResult,
+  EntityInput,
+  EntityQuery,
+  PortAction,
+  PortActionBody,
+  PortBlueprint,
+  PortClient,
+  PortClientOptions,
+  PortEntity,
+  PortRun,
+  RunPatch,
+  SearchOptions,
+};
 export { createPortClient };

@@ -42,6 +42,17 @@ const recordingClient = (inner: PortClient) => {
       noteEntity(blueprint, patch, identifier, opts?.runId);
       return written;
     },
+    async bulkUpsertEntities(blueprint, entities, opts) {
+      const result = await inner.bulkUpsertEntities(blueprint, entities, opts);
+      for (const written of result.entities) noteEntity(blueprint, entities[written.index] ?? {}, written.identifier, opts?.runId);
+      return result;
+    },
+    deleteEntity: (blueprint, identifier, opts) => inner.deleteEntity(blueprint, identifier, opts),
+    searchEntities: (query, opts) => inner.searchEntities(query, opts),
+    getBlueprint: (identifier) => inner.getBlueprint(identifier),
+    findAction: (identifier) => inner.findAction(identifier),
+    createAction: (action) => inner.createAction(action),
+    updateAction: (identifier, action) => inner.updateAction(identifier, action),
     close: () => inner.close(),
   };
   return {
