@@ -9,13 +9,21 @@ import { defineAction } from 'port-kafka-lambda';
 const createVm = defineAction({
   identifier: 'create_vm',
   blueprint: 'vm',
+  // What `npm run port -- sync` writes to Port with the form below (docs/actions-as-code.md).
+  title: 'Create a VM',
+  icon: 'Server',
+  operation: 'CREATE',
   description: 'Create a new VM in the cloud provider',
   inputs: z.object({
-    name: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/, 'lower-case letters, digits and dashes, 2 to 41 characters').optional(),
-    cpu: z.number().int().min(1).max(64),
-    memory: z.number().int().min(1).max(512),
-    storage: z.number().int().min(10).max(16_384),
-    region: z.enum(['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2']),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,40}$/, 'lower-case letters, digits and dashes, 2 to 41 characters')
+      .meta({ title: 'Name', description: 'Leave empty to name it after the run' })
+      .optional(),
+    cpu: z.number().int().min(1).max(64).meta({ title: 'vCPUs' }),
+    memory: z.number().int().min(1).max(512).meta({ title: 'Memory (GiB)' }),
+    storage: z.number().int().min(10).max(16_384).meta({ title: 'Storage (GiB)' }),
+    region: z.enum(['eu-west-1', 'eu-central-1', 'us-east-1', 'us-west-2']).meta({ title: 'Region' }),
   }),
   async handler({ runId, inputs, trigger }, ctx) {
     const identifier = inputs.name ?? `vm-${runId.replace(/^r(un)?_/, '').toLowerCase()}`;

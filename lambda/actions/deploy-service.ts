@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { defineAction } from 'port-kafka-lambda';
+import { defineAction, secretInput } from 'port-kafka-lambda';
 
 /**
  * A day-2 action on a `service` entity: rolls out a version to an
@@ -10,12 +10,15 @@ import { defineAction } from 'port-kafka-lambda';
 const deployService = defineAction({
   identifier: 'deploy_service',
   blueprint: 'service',
+  title: 'Deploy service',
+  icon: 'Deployment',
+  operation: 'DAY-2',
   description: 'Deploy a version of a service to an environment',
   inputs: z.object({
-    version: z.string().regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'a semantic version such as 1.4.2'),
-    environment: z.enum(['dev', 'staging', 'production']),
-    // Secret input: arrives encrypted by Port (AES-256-GCM), listed in the run's encrypted inputs.
-    registry_token: z.string().optional(),
+    version: z.string().regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'a semantic version such as 1.4.2').meta({ title: 'Version' }),
+    environment: z.enum(['dev', 'staging', 'production']).meta({ title: 'Environment' }),
+    // Secret input: Port encrypts it (AES-256-GCM with the client secret) before it reaches Kafka.
+    registry_token: secretInput().meta({ title: 'Registry token' }).optional(),
   }),
   async handler({ inputs, entity, entityIdentifier, trigger }, ctx) {
     const service = entity?.identifier ?? entityIdentifier;

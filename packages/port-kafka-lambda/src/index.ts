@@ -9,6 +9,12 @@
 
 export type { ActionDefinition, ActionInput, ActionResult } from './actions/define.js';
 export { defineAction } from './actions/define.js';
+export type { EntityRef, PortInputMeta, SecretInputOptions } from './actions/inputs.js';
+export { entityInput, portInput, secretInput, teamInput, userInput } from './actions/inputs.js';
+export type { AutomationCondition, AutomationDefinition, AutomationTrigger } from './automations/define.js';
+export { AutomationDefinitionError, defineAutomation } from './automations/define.js';
+export type { ActionOperation, PortAction, PortActionBody, PortUserInput, PortUserInputs, SecretEncryption } from './port/actions.js';
+export type { BulkUpsertOptions, BulkUpsertResult, EntityQuery, PortBlueprint, SearchOptions } from './port/client.js';
 export type { PortKafkaApp } from './app.js';
 export { defineApp } from './app.js';
 export type { BatchReport, RecordOutcome } from './batch/outcome.js';

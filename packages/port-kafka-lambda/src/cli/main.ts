@@ -6,6 +6,7 @@ import { runBuildConsumer } from './build-consumer.js';
 import { runDemo } from './demo.js';
 import { runInvoke } from './invoke.js';
 import { runNewAction } from './new-action.js';
+import { runPort } from './port.js';
 import { runToKafkaEvent } from './to-kafka-event.js';
 
 const USAGE = `Usage: port-kafka-lambda <command> [args]
@@ -16,7 +17,8 @@ Commands (run from the project root, where lambda/app.ts is):
   new-action <identifier>    scaffold an action, its test and a sample event
   to-kafka-event <file>...   wrap Port messages in a Lambda Kafka event
   consume                    a long-lived Kafka consumer on Port's brokers, running the same handler
-  build-consumer [outdir]    bundle the consumer into one file for a container image`;
+  build-consumer [outdir]    bundle the consumer into one file for a container image
+  port sync|pull             actions as code: write the app's actions and automations to Port, or pull an action's inputs`;
 
 const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number | void>> = {
   demo: runDemo,
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number | voi
     await runConsumer(app, argv);
   },
   'build-consumer': runBuildConsumer,
+  port: (argv) => runPort(argv),
 };
 
 const [command, ...rest] = process.argv.slice(2);

@@ -58,6 +58,8 @@ const RecommendedRunMessage = z.object({
   trigger: Trigger,
   /** The automation's triggering event (diff before/after), when sent. */
   event: z.unknown().optional(),
+  /** Which backend takes the run when several share the org's topic (BACKEND_ENVIRONMENT; routing/ownership.ts). */
+  environment: z.string().nullish(),
 });
 type RecommendedRunMessage = z.infer<typeof RecommendedRunMessage>;
 
@@ -67,7 +69,7 @@ type RecommendedRunMessage = z.infer<typeof RecommendedRunMessage>;
  * `action` line by the automation's identifier as a literal string: in an
  * automation's trigger data `.action.identifier` does not name the automation.
  */
-const recommendedPayloadTemplate = (actionIdentifier?: string) => ({
+const recommendedPayloadTemplate = (actionIdentifier?: string, options: { environment?: string } = {}) => ({
   type: 'KAFKA',
   payload: {
     schema: RECOMMENDED_SCHEMA,
@@ -79,6 +81,8 @@ const recommendedPayloadTemplate = (actionIdentifier?: string) => ({
     encryptedInputs: '{{ .action.encryptedProperties }}',
     trigger: '{{ .trigger }}',
     event: '{{ .event }}',
+    // With several backends on one topic, the one whose BACKEND_ENVIRONMENT matches takes the run.
+    ...(options.environment === undefined ? {} : { environment: options.environment }),
   },
 });
 

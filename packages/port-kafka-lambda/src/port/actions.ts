@@ -147,6 +147,9 @@ const PortActionBodySchema = z.strictObject({
   invocationMethod: KafkaInvocationSchema,
   requiredApproval: z.union([z.boolean(), z.strictObject({ type: z.enum(['ANY', 'ALL']) })]).optional(),
   publish: z.boolean().optional(),
+  // Not written from code; `port sync` carries over what Port has so a PUT does not drop them.
+  approvalNotification: z.looseObject({ type: z.string() }).optional(),
+  allowAnyoneToViewRuns: z.boolean().optional(),
 });
 type PortActionBody = z.infer<typeof PortActionBodySchema>;
 
