@@ -249,12 +249,17 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
     });
   };
 
-  /** Hands the claim back before rethrowing a failure that happened before the action started. */
-  const releaseAndThrow = async (claim: LedgerEntry, error: unknown, logger: Logger): Promise<never> => {
+  /** Hands back a claim whose action never started. */
+  const release = async (claim: LedgerEntry, logger: Logger): Promise<void> => {
     await ledger.release(claim).catch((releaseError: unknown) => {
       // The claim then lapses at its deadline and the action's policy applies to the retry.
       logger.warn('Could not release the run\'s claim in the run ledger', { error: errorText(releaseError) });
     });
+  };
+
+  /** Hands the claim back before rethrowing a failure that happened before the action started. */
+  const releaseAndThrow = async (claim: LedgerEntry, error: unknown, logger: Logger): Promise<never> => {
+    await release(claim, logger);
     throw error;
   };
 
@@ -345,7 +350,8 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
       } catch (error) {
         if (isNotFound(error)) {
           logger.warn('Run does not exist in Port; skipped (was it sent by another org or deleted?)');
-          await settle(run.runId, logger);
+          // No entry is kept for a run Port does not know: a redelivery asks Port again.
+          await release(claim, logger);
           return { status: 'skipped', reason: 'run-not-found' };
         }
         if (isRetryable(error)) return releaseAndThrow(claim, error, logger);

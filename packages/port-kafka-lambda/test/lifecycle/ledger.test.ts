@@ -1,8 +1,12 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ActionDefinition } from '../../src/actions/define.js';
 import { startPortEmulator } from '../../src/emulator/index.js';
 import { BatchRetryError } from '../../src/handler.js';
 import { CLAIM_GRACE_MS, INTERRUPTED_SUMMARY } from '../../src/runs/execute.js';
+import { DynamoRunLedger } from '../../src/runs/ledger/dynamodb.js';
 import { entryState } from '../../src/runs/ledger/ledger.js';
 import { lambdaContext, runsEvent } from '../../src/testing/factories.js';
 import { type DynamoDbServer, startDynamoDb } from '../helpers/dynamodb.js';
@@ -209,5 +213,73 @@ describe('the run ledger across containers (DynamoDB)', () => {
     expect(counter.timesRun(runId)).toBe(1);
     expect(await ledger.get(runId)).toMatchObject({ attempt: 1, deliveredAt: expect.any(Number) });
     await close();
+  });
+});
+
+describe('when the run ledger itself fails', () => {
+  it('leaves the record for a retry, executing nothing and telling Port nothing, while DynamoDB cannot be reached', async () => {
+    // Prepare: a port nobody listens on, and no SDK retries so the test stays quick.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: db.region, credentials: db.credentials, maxAttempts: 1 });
+    const counter = countingAction('count_me');
+    const h = await createHarness({ actions: [counter.action], ledger: new DynamoRunLedger({ tableName: 'unreachable', client }) });
+    const { runId, message } = newRun(h, 'count_me');
+
+    // Act
+    const error = await h.handler(runsEvent([message]), lambdaContext()).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(BatchRetryError);
+    expect(h.lastOutcomes()).toEqual([
+      expect.objectContaining({ status: 'retry', detail: expect.stringMatching(/^RunLedgerError: Run ledger claim on table unreachable failed: /) }),
+    ]);
+    expect(counter.executions).toEqual([]);
+    expect(runRequests(h, runId)).toEqual([]);
+    client.destroy();
+    await h.close();
+  });
+
+  it('ends the run FAILURE with the reason when the ledger table does not exist (a deployment error a retry will not fix)', async () => {
+    // Prepare
+    const counter = countingAction('count_me');
+    const h = await createHarness({ actions: [counter.action], ledger: db.ledger('no-such-table') });
+    const { runId, message } = newRun(h, 'count_me');
+
+    // Act
+    const response = await h.handler(runsEvent([message]), lambdaContext());
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(counter.executions).toEqual([]);
+    expect(h.emulator.getRun(runId)).toMatchObject({
+      status: 'FAILURE',
+      summary: expect.stringMatching(
+        /^The backend could not record the run in its run ledger, so it did not start it: Run ledger claim on table no-such-table failed: ResourceNotFoundException/,
+      ),
+    });
+    expect(h.lastOutcomes()).toEqual([expect.objectContaining({ status: 'failed', reason: 'ledger-error' })]);
+    await h.close();
+  });
+
+  it('keeps no entry for a run Port does not know, so a redelivery asks Port again', async () => {
+    // Prepare
+    const table = await db.createLedgerTable();
+    const counter = countingAction('count_me');
+    const h = await createHarness({ actions: [counter.action], ledger: db.ledger(table) });
+    const { runId, message } = newRun(h, 'count_me');
+    h.emulator.runs.delete(runId);
+
+    // Act
+    await h.handler(runsEvent([message]), lambdaContext());
+    await h.handler(runsEvent([message]), lambdaContext());
+
+    // Assess
+    expect(h.reports.map((r) => r.outcomes[0]?.reason)).toEqual(['run-not-found', 'run-not-found']);
+    expect(await db.ledger(table).get(runId)).toBeUndefined();
+    expect(counter.executions).toEqual([]);
+    await h.close();
   });
 });
