@@ -26,7 +26,9 @@ and runs the Lambda handler on each batch. Required environment:
   PORT_CLIENT_ID + PORT_CLIENT_SECRET (or PORT_CREDENTIALS_SECRET_ARN)
 Optional: PORT_REGION (eu|us), KAFKA_BROKERS, KAFKA_CA_FILE, KAFKA_BATCH_SIZE,
   KAFKA_BATCH_WINDOW_MS, KAFKA_STARTING_POSITION, BATCH_TIMEOUT_SECONDS,
-  CONSUMER_NAME, PORT_API_URL and the handler's other settings.`;
+  CONSUMER_NAME, PORT_API_URL, RUN_LEDGER_TABLE (DynamoDB run ledger shared
+  with other consumers and the Lambda; unset, runs are claimed in this process
+  only) and the handler's other settings.`;
 
 const fail = (code: number, message: string): never => {
   process.stderr.write(`${message}\n`);
