@@ -180,15 +180,9 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
         logger.warn('Run no longer exists in Port; its report is dropped');
         return { kind: 'not-found' };
       }
-      if (error instanceof PortApiError && error.status === 422) {
-        // Port refuses to end a run twice. If it has ended, an earlier attempt
-        // got through and only its answer was lost: the report is delivered.
-        const current = await options.port.getRun(report.runId).catch(() => undefined);
-        if (current && isEndedStatus(current.status)) {
-          logger.warn('Run had already ended in Port; final report not sent again', { status: current.status });
-          return { kind: 'delivered' };
-        }
-      }
+      // Port refuses to end a run twice. If it has ended, an earlier attempt
+      // got through and only its answer was lost: the report is delivered.
+      if (await endedInPort(report.runId, error, logger)) return { kind: 'delivered' };
       if (refusesEveryCall(error)) throw notEnded(report.runId, error, logger);
       // Port refused this report (a field it will not take): end the run with a
       // plain FAILURE that says so rather than leave it IN_PROGRESS.
@@ -198,11 +192,21 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
         await options.port.updateRun(report.runId, { status: 'FAILURE', summary });
       } catch (fallbackError) {
         if (isRetryable(fallbackError)) throw fallbackError;
+        if (await endedInPort(report.runId, fallbackError, logger)) return { kind: 'delivered' };
         throw notEnded(report.runId, fallbackError, logger);
       }
       logger.warn('Port refused the run\'s report; ended it FAILURE with the reason instead', { error: errorText(error) });
       return { kind: 'refused' };
     }
+  };
+
+  /** After a 422 on an ending call: whether the run has ended in Port after all. */
+  const endedInPort = async (runId: string, error: unknown, logger: Logger): Promise<boolean> => {
+    if (!(error instanceof PortApiError) || error.status !== 422) return false;
+    const current = await options.port.getRun(runId).catch(() => undefined);
+    if (current === undefined || !isEndedStatus(current.status)) return false;
+    logger.warn('Run had already ended in Port; final report not sent again', { status: current.status });
+    return true;
   };
 
   const notEnded = (runId: string, error: unknown, logger: Logger): RunNotEndedError => {
