@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
@@ -88,6 +89,8 @@ interface HandlerDependencies {
   ledger?: RunLedger;
   /** Clock of the run lifecycle (ms since epoch); tests move it to let claims lapse. */
   now?: () => number;
+  /** RSA private key of client-side encrypted secret inputs; default from PORT_SECRET_INPUTS_PRIVATE_KEY(_ARN). */
+  secretInputsKey?: () => Promise<KeyObject>;
   /** Replaces the Port run lifecycle (benchmarks measure routing alone with it). */
   runs?: RunExecutor;
   /** Sees every batch's report: local invoke and tests print or assert on it. */
@@ -106,6 +109,7 @@ const createHandler = (deps: HandlerDependencies) => {
     deps.runs ??
     createRunExecutor({
       port: deps.port,
+      ...(deps.secretInputsKey ? { secretInputsKey: deps.secretInputsKey } : {}),
       credentials: deps.credentials,
       logger,
       functionName,

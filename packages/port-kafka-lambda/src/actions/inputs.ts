@@ -108,8 +108,25 @@ const secretInput = (options: SecretInputOptions = {}) => {
   });
 };
 
+/**
+ * How input `name` of an action's inputs (a z.object) was declared secret, if
+ * it was (secretInput), looking through optional/default/nullable wrappers.
+ */
+const declaredSecret = (inputs: z.ZodType, name: string): PortInputMeta['secret'] => {
+  type Def = { shape?: Record<string, z.ZodType>; innerType?: z.ZodType };
+  const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+  let current: z.ZodType | undefined = defOf(inputs).shape?.[name];
+  while (current !== undefined) {
+    const meta = portInputMeta(current);
+    if (meta !== undefined) return meta.secret;
+    current = defOf(current).innerType;
+  }
+  return undefined;
+};
+
 export type { EntityRef, PortInputMeta, SecretInputOptions };
 export {
+  declaredSecret,
   entityInput,
   EntityRefSchema,
   portInput,

@@ -26,7 +26,11 @@ interface RunContext {
   setExternalRunId(id: string): Promise<void>;
   /** Creates or updates an entity and shows it on the run's page. */
   upsertEntity(blueprint: string, entity: EntityInput): Promise<PortEntity>;
-  /** Decrypts a secret input (Port encrypts them with the client secret). Never log the result. */
+  /**
+   * Decrypts a secret input in the format its action declares (`secretInput`):
+   * Port-managed (the client secret) or client-side (the RSA private key). An
+   * object secret comes back as JSON text. Never log the result.
+   */
   decrypt(inputName: string): Promise<string>;
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ActionDefinition, ActionResult } from '../actions/define.js';
 import type { RecordCoordinates } from '../kafka/decode.js';
@@ -6,7 +6,9 @@ import { describeIssues } from '../messages/normalize.js';
 import type { RunRequest } from '../messages/run-request.js';
 import type { PortClient } from '../port/client.js';
 import type { PortCredentials } from '../port/credentials.js';
-import { decryptSecretInput } from '../port/crypto.js';
+import { declaredSecret } from '../actions/inputs.js';
+import { createSecretInputsKeyLoader } from '../port/secret-inputs-key.js';
+import { decryptRunSecret } from './secret-inputs.js';
 import { PortApiError, PortAuthError, PortCredentialsError, PortUnavailableError } from '../port/errors.js';
 import { isEndedStatus, type RunPatch } from '../port/types.js';
 import type { RunContext } from './context.js';
@@ -74,6 +76,8 @@ interface RunExecutorOptions {
   ledger?: RunLedger;
   /** Names this container in its claims; default `<functionName>/<random id>`. */
   owner?: string;
+  /** RSA private key of client-side encrypted secret inputs; default from PORT_SECRET_INPUTS_PRIVATE_KEY(_ARN), read on first use. */
+  secretInputsKey?: () => Promise<KeyObject>;
   now?: () => number;
 }
 
@@ -146,6 +150,7 @@ type Delivery =
 const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
   const now = options.now ?? Date.now;
   const ledger = options.ledger ?? new MemoryRunLedger({ now });
+  const secretInputsKey = options.secretInputsKey ?? createSecretInputsKeyLoader();
   const owner = options.owner ?? `${options.functionName}/${randomUUID().slice(0, 8)}`;
 
   /** Sends a stored report. Throws retryable errors for a later retry, RunNotEndedError when Port refuses to end the run. */
@@ -446,7 +451,11 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
           }
           const value = run.inputs[inputName];
           if (typeof value !== 'string') throw new SecretInputError(`Encrypted input "${inputName}" is not a string`);
-          const plain = decryptSecretInput(value, (await options.credentials()).clientSecret);
+          // The action's secretInput declaration says which of Port's two formats this is.
+          const plain = await decryptRunSecret(value, declaredSecret(action.inputs, inputName)?.encryption, {
+            clientSecret: async () => (await options.credentials()).clientSecret,
+            privateKey: secretInputsKey,
+          });
           secrets.add(plain);
           return plain;
         },

@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { PortKafkaApp } from '../app.js';
 import type { ActionDefinition } from '../actions/define.js';
@@ -33,9 +34,16 @@ interface HarnessOptions {
   now?: () => number;
   /** Port credentials; default the emulator's client. */
   credentials?: CredentialsLoader;
+  /** RSA private key (PEM or KeyObject) for client-side encrypted secret inputs (`encryptClientSideSecretInput`). */
+  secretInputsPrivateKey?: string | KeyObject;
   /** Tests that assert on log lines raise this; the default keeps test output quiet. */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
+
+const harnessKey = (key: string | KeyObject) => {
+  const object = typeof key === 'string' ? createPrivateKey(key) : key;
+  return async () => object;
+};
 
 /**
  * The real handler, wired like production but pointed at a Port emulator on
@@ -78,6 +86,7 @@ const createHarness = async (options: HarnessOptions = {}) => {
     ...(options.app?.customRunParser ? { customRunParser: options.app.customRunParser } : {}),
     parker,
     functionName: 'port-kafka-lambda-test',
+    ...(options.secretInputsPrivateKey === undefined ? {} : { secretInputsKey: harnessKey(options.secretInputsPrivateKey) }),
     onReport: (r) => reports.push(r),
     ledger,
     ...(options.now ? { now: options.now } : {}),

@@ -9,4 +9,4 @@ export { CHANGES_TOPIC, kafkaEvent, kafkaRecord, lambdaContext, loadEvent, ORG_I
 export type { Harness } from './harness.js';
 export { createHarness } from './harness.js';
 export { captureLogs } from './logs.js';
-export { encryptSecretInput } from './secrets.js';
+export { encryptClientSideSecretInput, encryptSecretInput } from './secrets.js';
