@@ -25,6 +25,13 @@ const HandlerEnv = z.object({
   PORT_REGION: z.enum(PORT_REGION_NAMES).default('eu'),
   PORT_API_URL: z.url({ protocol: /^https?$/ }).optional(),
   PORT_CREDENTIALS_SECRET_ARN: z.string().optional(),
+  /** Secrets Manager secret holding the RSA private key of client-side encrypted secret inputs (read on first use). */
+  PORT_SECRET_INPUTS_PRIVATE_KEY_ARN: z.string().optional(),
+  /** Several backends on one org topic: this one takes only runs whose payload's `environment` equals this. */
+  BACKEND_ENVIRONMENT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected an environment name (1-64 letters, digits, _ . : -)')
+    .optional(),
   PARK_QUEUE_URL: z.url().optional(),
   /** DynamoDB table of the run ledger (the stack creates it); unset, claims live in this process only. */
   RUN_LEDGER_TABLE: z
@@ -50,6 +57,8 @@ const HandlerConfigSchema = HandlerEnv.transform((e) => ({
   region: e.PORT_REGION,
   apiUrl: e.PORT_API_URL,
   credentialsSecretArn: e.PORT_CREDENTIALS_SECRET_ARN,
+  secretInputsPrivateKeyArn: e.PORT_SECRET_INPUTS_PRIVATE_KEY_ARN,
+  backendEnvironment: e.BACKEND_ENVIRONMENT,
   parkQueueUrl: e.PARK_QUEUE_URL,
   runLedgerTable: e.RUN_LEDGER_TABLE,
   reportBatchItemFailures: e.REPORT_BATCH_ITEM_FAILURES,

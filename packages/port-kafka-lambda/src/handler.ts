@@ -127,6 +127,7 @@ const createHandler = (deps: HandlerDependencies) => {
     unknownAction: config.unknownAction,
     deadlineMarginMs: config.runDeadlineMarginMs,
     ...(config.orgId ? { orgId: config.orgId } : {}),
+    ...(config.backendEnvironment ? { environment: config.backendEnvironment } : {}),
     ...(deps.customRunParser ? { customRunParser: deps.customRunParser } : {}),
   });
   const processBatch = createBatchProcessor({

@@ -70,6 +70,8 @@ const CONFIG_KEYS = [
   'partitionConcurrency',
   'parkingQueue',
   'filterActions',
+  'environment',
+  'secretInputsKeyArn',
   'alarmEmail',
   'alarmTopicArn',
   'offsetLagThreshold',
@@ -299,6 +301,24 @@ const RawConfig = z.object({
   partitionConcurrency: int(1, 1000, 'an integer from 1 to 1000').default(8),
   parkingQueue: bool().default(true),
   filterActions: bool().default(false),
+  environment: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, {
+        error: (i) => `${JSON.stringify(i.input)} is not an environment name; expected 1-64 letters, digits, _ . : -`,
+      })
+      .optional()
+  ),
+  secretInputsKeyArn: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .regex(SECRET_ARN, {
+        error: (i) => `${JSON.stringify(i.input)} is not a complete Secrets Manager secret ARN (with its 6-character suffix)`,
+      })
+      .optional()
+  ),
   alarmEmail: z.preprocess(
     blankToUndefined,
     z.email({ error: (i) => `${JSON.stringify(i.input)} is not an email address` }).optional()
@@ -485,6 +505,9 @@ const DeployConfigSchema = RawConfig.superRefine((c, ctx) => {
     partitionConcurrency: c.partitionConcurrency,
     parkingQueue: c.parkingQueue,
     filterActions: c.filterActions,
+    /** Several backends on one org topic: this stack's runs carry `"environment": <this>`. */
+    ...(c.environment === undefined ? {} : { environment: c.environment }),
+    ...(c.secretInputsKeyArn === undefined ? {} : { secretInputsKeyArn: c.secretInputsKeyArn }),
     ...(c.alarmEmail === undefined ? {} : { alarmEmail: c.alarmEmail }),
     ...(c.alarmTopicArn === undefined ? {} : { alarmTopicArn: c.alarmTopicArn }),
     offsetLagThreshold: c.offsetLagThreshold,

@@ -22,6 +22,11 @@ interface ValueActionPattern {
   value: { action: string[] };
 }
 
+/** A runs-mapping pattern: the action identifiers and/or the backend's environment (both must match). */
+interface RunFilterPattern {
+  value: { action?: string[]; environment?: string[] };
+}
+
 class FilterError extends PortKafkaError {
   constructor(message: string) {
     super(message);
@@ -38,7 +43,7 @@ class FilterError extends PortKafkaError {
  * @throws FilterError when the list is empty (that would drop every run) or
  *   cannot fit in the filter quota.
  */
-function actionFilterPatterns(identifiers: readonly string[]): ValueActionPattern[] {
+function actionFilterPatterns(identifiers: readonly string[], maxLength: number = MAX_PATTERN_LENGTH): ValueActionPattern[] {
   const unique = [...new Set(identifiers)].sort();
   if (unique.length === 0) {
     throw new FilterError('no action identifiers to filter on: the filter would drop every run');
@@ -51,10 +56,10 @@ function actionFilterPatterns(identifiers: readonly string[]): ValueActionPatter
   let current: string[] = [];
   const length = (ids: string[]): number => JSON.stringify({ value: { action: ids } }).length;
   for (const id of unique) {
-    if (length([id]) > MAX_PATTERN_LENGTH) {
+    if (length([id]) > maxLength) {
       throw new FilterError(`action identifier ${JSON.stringify(id.slice(0, 40))}... is too long for a filter pattern`);
     }
-    if (current.length > 0 && length([...current, id]) > MAX_PATTERN_LENGTH) {
+    if (current.length > 0 && length([...current, id]) > maxLength) {
       patterns.push({ value: { action: current } });
       current = [];
     }
@@ -71,6 +76,31 @@ function actionFilterPatterns(identifiers: readonly string[]): ValueActionPatter
 }
 
 /**
+ * The runs mapping's filter patterns: with `identifiers`, only runs of those
+ * actions; with `environment`, only runs whose payload says
+ * `"environment": "<environment>"` (several backends on one org topic, each
+ * taking its own runs; the handler skips the others too, see
+ * routing/ownership.ts). Both given: both must match. A record Lambda drops is
+ * never seen by the function, so the handler's own check stays as the
+ * backstop for mappings deployed without the filter.
+ *
+ * @throws FilterError as {@link actionFilterPatterns}, or when neither is given.
+ */
+function runFilterPatterns(options: { identifiers?: readonly string[]; environment?: string }): RunFilterPattern[] {
+  const { identifiers, environment } = options;
+  if (environment !== undefined && environment.trim() === '') throw new FilterError('the environment to filter on is empty');
+  if (identifiers === undefined) {
+    if (environment === undefined) throw new FilterError('nothing to filter on: give action identifiers or an environment');
+    return [{ value: { environment: [environment] } }];
+  }
+  if (environment === undefined) return actionFilterPatterns(identifiers);
+  // The environment takes room in every pattern: split the identifiers with it counted.
+  const extra = JSON.stringify({ environment: [environment] }).length;
+  const patterns = actionFilterPatterns(identifiers, MAX_PATTERN_LENGTH - extra);
+  return patterns.map((p) => ({ value: { action: p.value.action, environment: [environment] } }));
+}
+
+/**
  * Every name the handler routes to a registered action: identifiers, aliases,
  * and the `<blueprint>_`-prefixed and stripped forms v2 actions arrive under.
  * Taken from the handler's own registry so the filter cannot drift from routing.
@@ -79,5 +109,5 @@ function registeredIdentifiers(actions: readonly ActionDefinition[]): string[] {
   return createActionRegistry(actions).identifiers();
 }
 
-export type { ValueActionPattern };
-export { actionFilterPatterns, FilterError, MAX_FILTERS, MAX_PATTERN_LENGTH, registeredIdentifiers };
+export type { RunFilterPattern, ValueActionPattern };
+export { actionFilterPatterns, FilterError, MAX_FILTERS, MAX_PATTERN_LENGTH, registeredIdentifiers, runFilterPatterns };

@@ -10,6 +10,6 @@ export { DeployConfigError, loadDeployConfig } from './config.js';
 export type { ConsumerFunctionProps } from './constructs/consumer-function.js';
 export { ConsumerFunction } from './constructs/consumer-function.js';
 export { RunLedger } from './constructs/run-ledger.js';
-export { actionFilterPatterns, FilterError, registeredIdentifiers } from './filters.js';
+export { actionFilterPatterns, FilterError, registeredIdentifiers, runFilterPatterns } from './filters.js';
 export type { PortKafkaStackProps } from './stack.js';
 export { HANDLER_ENTRY, PLACEHOLDER_ORG_ID, PortKafkaStack } from './stack.js';

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Annotations, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from './config.js';
@@ -12,7 +13,7 @@ import type { KafkaTopicSource } from './constructs/kafka-sources.js';
 import { ParkingQueue } from './constructs/parking-queue.js';
 import { RunLedger } from './constructs/run-ledger.js';
 import { credentialsSecret } from './constructs/secrets.js';
-import { actionFilterPatterns } from './filters.js';
+import { runFilterPatterns } from './filters.js';
 
 /** The template's Lambda entry, relative to the project root; the module exports `handler`. */
 const HANDLER_ENTRY = 'lambda/handler.ts';
@@ -95,6 +96,8 @@ class PortKafkaStack extends Stack {
       RUN_LEDGER_TABLE: this.runLedger.table.tableName,
     };
     if (config.portApiUrl !== undefined) environment.PORT_API_URL = config.portApiUrl;
+    if (config.environment !== undefined) environment.BACKEND_ENVIRONMENT = config.environment;
+    if (config.secretInputsKeyArn !== undefined) environment.PORT_SECRET_INPUTS_PRIVATE_KEY_ARN = config.secretInputsKeyArn;
     if (parking !== undefined) environment.PARK_QUEUE_URL = parking.queue.queueUrl;
 
     this.consumer = new ConsumerFunction(this, 'Consumer', {
@@ -108,6 +111,10 @@ class PortKafkaStack extends Stack {
     const fn = this.consumer.function;
 
     portSecret.secret.grantRead(fn);
+    if (config.secretInputsKeyArn !== undefined) {
+      // The RSA private key of client-side encrypted secret inputs, read on first use.
+      Secret.fromSecretCompleteArn(this, 'SecretInputsKey', config.secretInputsKeyArn).grantRead(fn);
+    }
     this.runLedger.grantRunAccess(fn);
     // Secrets Manager decrypts with the caller's permissions: a secret under a
     // customer managed key needs kms:Decrypt on that key, and only when the
@@ -128,7 +135,14 @@ class PortKafkaStack extends Stack {
       {
         name: 'Runs',
         topic: config.topics.runs,
-        ...(config.filterActions ? { filters: actionFilterPatterns(props.actionIdentifiers ?? []) } : {}),
+        ...(config.filterActions || config.environment !== undefined
+          ? {
+              filters: runFilterPatterns({
+                ...(config.filterActions ? { identifiers: props.actionIdentifiers ?? [] } : {}),
+                ...(config.environment === undefined ? {} : { environment: config.environment }),
+              }),
+            }
+          : {}),
       },
     ];
     if (config.topics.changeLog !== undefined) {

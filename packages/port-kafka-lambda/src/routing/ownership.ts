@@ -11,11 +11,17 @@ const ForeignReason = {
   AgentRun: 'agent-run',
   WorkflowNodeRun: 'workflow-node-run',
   NonKafkaChangeDestination: 'non-kafka-change-destination',
+  OtherEnvironment: 'other-environment',
 } as const;
 type ForeignReason = (typeof ForeignReason)[keyof typeof ForeignReason];
 
-/** Returns why a runs-topic message belongs to another consumer, or undefined when it is ours. */
-const foreignRun = (value: unknown): ForeignReason | undefined => {
+/**
+ * Returns why a runs-topic message belongs to another consumer, or undefined when it is ours.
+ * `environment` (BACKEND_ENVIRONMENT): several backends share the org's topic and
+ * each takes only the runs whose payload names its environment (port sync writes
+ * `"environment"` into the payload); a run naming another one, or none, is theirs.
+ */
+const foreignRun = (value: unknown, environment?: string): ForeignReason | undefined => {
   if (!isObject(value)) return undefined;
   const context = value.context;
   // Workflow node runs share the runs topic since port-agent PR #75; their ids
@@ -28,6 +34,7 @@ const foreignRun = (value: unknown): ForeignReason | undefined => {
   const method = isObject(action) ? action.invocationMethod : undefined;
   // Webhook runs executed by Port's self-hosted agent travel on the same topic.
   if (isObject(method) && method.agent === true) return ForeignReason.AgentRun;
+  if (environment !== undefined && value.environment !== environment) return ForeignReason.OtherEnvironment;
   return undefined;
 };
 

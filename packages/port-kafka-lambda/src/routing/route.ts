@@ -6,6 +6,7 @@ import { effectiveMatch, matchesChange } from '../changes/define.js';
 import { changeFor } from '../changes/entity.js';
 import type { UnknownActionPolicy } from '../config.js';
 import type { DecodedRecord } from '../kafka/decode.js';
+import { isObject } from '../messages/common.js';
 import { type CustomRunParser, normalizeChange, normalizeRun } from '../messages/normalize.js';
 import type { PortClient } from '../port/client.js';
 import { portTopics, TopicKind, topicKind } from '../port/kafka.js';
@@ -20,6 +21,8 @@ interface RouterOptions {
   port: PortClient;
   logger: Logger;
   orgId?: string;
+  /** BACKEND_ENVIRONMENT: take only runs whose payload's `environment` equals it. */
+  environment?: string;
   unknownAction: UnknownActionPolicy;
   customRunParser?: CustomRunParser;
   /** Change handlers' signal aborts this long before the Lambda deadline. */
@@ -48,8 +51,12 @@ const createRouter = (options: RouterOptions) => {
   const changeHandlers = options.changeHandlers.map((definition) => ({ definition, match: effectiveMatch(definition) }));
 
   const routeRun = async (record: DecodedRecord, batch: BatchState): Promise<Routed> => {
-    const foreign = foreignRun(record.value);
-    if (foreign) return { status: OutcomeStatus.Skipped, reason: foreign };
+    const foreign = foreignRun(record.value, options.environment);
+    if (foreign) {
+      // Another environment's run is still a run: its id makes the debug line findable.
+      const runId = isObject(record.value) && typeof record.value.runId === 'string' ? record.value.runId : undefined;
+      return { status: OutcomeStatus.Skipped, reason: foreign, ...(runId === undefined ? {} : { runId }) };
+    }
     const normalized = normalizeRun(record.value, options.customRunParser);
     if (!normalized.ok) return { status: OutcomeStatus.Invalid, reason: 'schema', detail: normalized.detail };
     const run = normalized.value;

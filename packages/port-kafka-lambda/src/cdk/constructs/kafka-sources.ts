@@ -6,14 +6,14 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.js';
-import type { ValueActionPattern } from '../filters.js';
+import type { RunFilterPattern } from '../filters.js';
 
 interface KafkaTopicSource {
   /** Construct id part, e.g. `Runs`. */
   readonly name: string;
   readonly topic: string;
   /** Filter patterns (ORed); none means every record invokes the function. */
-  readonly filters?: readonly ValueActionPattern[];
+  readonly filters?: readonly RunFilterPattern[];
 }
 
 interface KafkaSourcesProps {
