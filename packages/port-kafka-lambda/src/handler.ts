@@ -89,6 +89,8 @@ interface HandlerDependencies {
   ledger?: RunLedger;
   /** Clock of the run lifecycle (ms since epoch); tests move it to let claims lapse. */
   now?: () => number;
+  /** How long past a run's deadline its claim lapses (default 10 s); the chaos test shortens it. */
+  claimGraceMs?: number;
   /** RSA private key of client-side encrypted secret inputs; default from PORT_SECRET_INPUTS_PRIVATE_KEY(_ARN). */
   secretInputsKey?: () => Promise<KeyObject>;
   /** Replaces the Port run lifecycle (benchmarks measure routing alone with it). */
@@ -117,6 +119,7 @@ const createHandler = (deps: HandlerDependencies) => {
       deadlineMarginMs: config.runDeadlineMarginMs,
       ledger: deps.ledger ?? new MemoryRunLedger(deps.now ? { now: deps.now } : {}),
       ...(deps.now ? { now: deps.now } : {}),
+      ...(deps.claimGraceMs === undefined ? {} : { claimGraceMs: deps.claimGraceMs }),
     });
   const route = createRouter({
     actions: createActionRegistry(deps.actions),

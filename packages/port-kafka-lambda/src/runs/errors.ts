@@ -54,6 +54,8 @@ class RunClaimedError extends PortKafkaError {
  */
 class RunNotEndedError extends PortKafkaError {
   static readonly parkReason = 'run-not-ended';
+  /** The log line written when this happens: the stack's metric filter counts it (RunsNotEnded). */
+  static readonly logMessage = 'Run could not be ended in Port; its record is parked';
   readonly retryable = false;
   readonly runId: string;
   constructor(runId: string, cause: unknown) {

@@ -9,7 +9,6 @@ import type { PortCredentials } from '../port/credentials.js';
 import { declaredSecret } from '../actions/inputs.js';
 import { createSecretInputsKeyLoader } from '../port/secret-inputs-key.js';
 import { decryptRunSecret } from './secret-inputs.js';
-import { PortApiError, PortAuthError, PortCredentialsError, PortUnavailableError } from '../port/errors.js';
 import { isEndedStatus, type RunPatch } from '../port/types.js';
 import type { RunContext } from './context.js';
 import { type Deadline, MAX_TIMER_MS } from './deadline.js';
@@ -18,12 +17,20 @@ import {
   isRetryable,
   RunClaimedError,
   RunClosedError,
-  RunNotEndedError,
   RunTimeoutError,
   SecretInputError,
 } from './errors.js';
 import { entryState, type FinalReport, type LedgerEntry, type RunLedger, RunLedgerError } from './ledger/ledger.js';
 import { MemoryRunLedger } from './ledger/memory.js';
+import {
+  clip,
+  createReporter,
+  errorText,
+  failureReport as fail,
+  INTERRUPTED_SUMMARY,
+  interruptedReport,
+  isNotFound,
+} from './report.js';
 
 /** What happened to one run, as the batch sees it. */
 interface RunResult {
@@ -76,13 +83,12 @@ interface RunExecutorOptions {
   ledger?: RunLedger;
   /** Names this container in its claims; default `<functionName>/<random id>`. */
   owner?: string;
+  /** How long past the run's deadline its claim lapses; default {@link CLAIM_GRACE_MS}. */
+  claimGraceMs?: number;
   /** RSA private key of client-side encrypted secret inputs; default from PORT_SECRET_INPUTS_PRIVATE_KEY(_ARN), read on first use. */
   secretInputsKey?: () => Promise<KeyObject>;
   now?: () => number;
 }
-
-/** The summary of a run whose claimant died and whose action says `onInterrupted: 'fail'`. */
-const INTERRUPTED_SUMMARY = 'interrupted: the backend stopped while the run was in progress; not retried automatically';
 
 /**
  * A claim lapses this long after the run's deadline. Past the deadline Lambda has
@@ -90,10 +96,6 @@ const INTERRUPTED_SUMMARY = 'interrupted: the backend stopped while the run was 
  * disagreeing by a little.
  */
 const CLAIM_GRACE_MS = 10_000;
-
-const MAX_SUMMARY = 1000;
-
-const clip = (text: string, max = MAX_SUMMARY): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 const asLinks = (link: ActionResult['link']): string[] =>
   link === undefined ? [] : typeof link === 'string' ? [link] : [...link];
@@ -116,29 +118,6 @@ const scrubPatch = <P extends RunPatch>(patch: P, secrets: ReadonlySet<string>):
   return out;
 };
 
-const isNotFound = (error: unknown): boolean => error instanceof PortApiError && error.status === 404;
-
-const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-
-/**
- * Failures where a second, plainer PATCH would fare no better: Port refused the
- * credentials or a token, the secret cannot be read, or the host does not
- * resolve. Anything else Port refused was about this request's content.
- */
-const refusesEveryCall = (error: unknown): boolean =>
-  error instanceof PortAuthError ||
-  error instanceof PortCredentialsError ||
-  (error instanceof PortUnavailableError && !error.retryable);
-
-/** How a final report ended up. */
-type Delivery =
-  /** Port took it, or showed the run had ended (an earlier attempt's answer was lost). */
-  | { kind: 'delivered' }
-  /** Port refused the report itself; a plain FAILURE saying so was sent instead. */
-  | { kind: 'refused' }
-  /** The run no longer exists in Port. */
-  | { kind: 'not-found' };
-
 /**
  * The run lifecycle: claim the run in the ledger (so no two attempts execute it),
  * check Port's view of it (so a finished run is never executed again), say it was
@@ -152,77 +131,9 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
   const ledger = options.ledger ?? new MemoryRunLedger({ now });
   const secretInputsKey = options.secretInputsKey ?? createSecretInputsKeyLoader();
   const owner = options.owner ?? `${options.functionName}/${randomUUID().slice(0, 8)}`;
+  const claimGraceMs = options.claimGraceMs ?? CLAIM_GRACE_MS;
 
-  /** Sends a stored report. Throws retryable errors for a later retry, RunNotEndedError when Port refuses to end the run. */
-  const deliver = async (report: FinalReport, claim: LedgerEntry | undefined, logger: Logger): Promise<Delivery> => {
-    let logSent = report.logSent === true;
-    if (report.log && !logSent) {
-      try {
-        await options.port.addRunLog(report.runId, { message: report.log });
-        logSent = true;
-      } catch (error) {
-        if (isRetryable(error)) {
-          logger.error('Could not report the run to Port; it will be reported when the batch is retried', { error: errorText(error) });
-          throw error;
-        }
-        // The summary carries the same words; the run still gets its status.
-        logger.warn('Port refused the final log line; the run is ended without it', { error: errorText(error) });
-      }
-    }
-    try {
-      await options.port.updateRun(report.runId, report.patch);
-      return { kind: 'delivered' };
-    } catch (error) {
-      if (isRetryable(error)) {
-        if (logSent && !report.logSent && claim) {
-          // So the retry does not post the final log line twice.
-          await ledger.storeResult(report.runId, claim.owner, { ...report, logSent: true }).catch(() => undefined);
-        }
-        logger.error('Could not report the run to Port; it will be reported when the batch is retried', { error: errorText(error) });
-        throw error;
-      }
-      if (isNotFound(error)) {
-        logger.warn('Run no longer exists in Port; its report is dropped');
-        return { kind: 'not-found' };
-      }
-      // Port refuses to end a run twice. If it has ended, an earlier attempt
-      // got through and only its answer was lost: the report is delivered.
-      if (await endedInPort(report.runId, error, logger)) return { kind: 'delivered' };
-      if (refusesEveryCall(error)) throw notEnded(report.runId, error, logger);
-      // Port refused this report (a field it will not take): end the run with a
-      // plain FAILURE that says so rather than leave it IN_PROGRESS.
-      const outcome = report.patch.status === 'SUCCESS' ? 'The action succeeded' : 'The action failed';
-      const summary = clip(`${outcome}, but Port refused its report (${errorText(error)}). Its summary: ${report.patch.summary ?? '(none)'}`);
-      try {
-        await options.port.updateRun(report.runId, { status: 'FAILURE', summary });
-      } catch (fallbackError) {
-        if (isRetryable(fallbackError)) throw fallbackError;
-        if (await endedInPort(report.runId, fallbackError, logger)) return { kind: 'delivered' };
-        throw notEnded(report.runId, fallbackError, logger);
-      }
-      logger.warn('Port refused the run\'s report; ended it FAILURE with the reason instead', { error: errorText(error) });
-      return { kind: 'refused' };
-    }
-  };
-
-  /** After a 422 on an ending call: whether the run has ended in Port after all. */
-  const endedInPort = async (runId: string, error: unknown, logger: Logger): Promise<boolean> => {
-    if (!(error instanceof PortApiError) || error.status !== 422) return false;
-    const current = await options.port.getRun(runId).catch(() => undefined);
-    if (current === undefined || !isEndedStatus(current.status)) return false;
-    logger.warn('Run had already ended in Port; final report not sent again', { status: current.status });
-    return true;
-  };
-
-  const notEnded = (runId: string, error: unknown, logger: Logger): RunNotEndedError => {
-    const notEndedError = new RunNotEndedError(runId, error);
-    // A stable message and field for a metric filter or log alarm; the record is parked too.
-    logger.error('Run could not be ended in Port; its record is parked', {
-      reason: RunNotEndedError.parkReason,
-      error: errorText(error),
-    });
-    return notEndedError;
-  };
+  const { deliver } = createReporter({ port: options.port, ledger });
 
   /**
    * Stores the report in the ledger, then sends it, then marks it delivered.
@@ -271,12 +182,6 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
     await release(claim, logger);
     throw error;
   };
-
-  const fail = (runId: string, summary: string, log: string): FinalReport => ({
-    runId,
-    log,
-    patch: { status: 'FAILURE', summary: clip(summary) },
-  });
 
   /** Claims the run; returns the claim, or the result for a run this attempt must not execute. */
   const claimRun = async (
@@ -349,7 +254,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
       }
 
       // The claim lapses at the run's deadline: past it, its claimant cannot still be running it.
-      const claimed = await claimRun(execution, acceptedAt + Math.min(remainingAtAccept, MAX_TIMER_MS) + CLAIM_GRACE_MS, logger);
+      const claimed = await claimRun(execution, acceptedAt + Math.min(remainingAtAccept, MAX_TIMER_MS) + claimGraceMs, logger);
       if (!('claim' in claimed)) return claimed;
       const { claim, interrupted } = claimed;
 
@@ -377,10 +282,9 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
       }
 
       if (interrupted) {
-        const lapsed = `${interrupted.owner} claimed it at ${new Date(interrupted.claimedAt).toISOString()} and stopped before reporting it (the claim lapsed at ${new Date(interrupted.expiresAt).toISOString()})`;
         if (claim.policy === 'fail') {
           logger.warn('Run was interrupted: reported as FAILURE (onInterrupted: fail)', { previousOwner: interrupted.owner, attempt: claim.attempt });
-          return finish(claim, fail(run.runId, INTERRUPTED_SUMMARY, `Interrupted: ${lapsed}. The action does not declare onInterrupted: 'rerun', so it is not run again.`), 'interrupted', logger);
+          return finish(claim, interruptedReport(run.runId, interrupted), 'interrupted', logger);
         }
         logger.warn('Run was interrupted: running it again (onInterrupted: rerun)', { previousOwner: interrupted.owner, attempt: claim.attempt });
       }
