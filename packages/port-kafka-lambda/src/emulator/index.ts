@@ -13,8 +13,10 @@ import type {
   EmulatorRun,
   EmulatorRunLog,
   Fault,
+  FaultPolicy,
   PortEmulatorOptions,
   RecordedRequest,
+  RunEnding,
 } from './types.js';
 
 /**
@@ -43,6 +45,10 @@ interface PortEmulator {
   readonly faults: Fault[];
   /** Delay added to every request; mutable. */
   latencyMs: number;
+  /** Consulted for requests no scripted fault matched; mutable (undefined: none). */
+  faultPolicy: FaultPolicy | undefined;
+  /** Every accepted change that ended a run (PATCH status or termination log), in order. */
+  readonly endings: RunEnding[];
   /** Entities keyed by `${blueprint}/${identifier}` (live state). */
   readonly entities: Map<string, EmulatorEntity>;
   /** Runs keyed by id (live state). */
@@ -117,6 +123,7 @@ const faultErrorCode = (status: number): string => {
 const seg = '([^/]+)';
 const Routes = {
   token: /^\/v1\/auth\/access_token$/,
+  runs: /^\/v1\/actions\/runs$/,
   run: new RegExp(`^/v1/actions/runs/${seg}$`),
   runLogs: new RegExp(`^/v1/actions/runs/${seg}/logs$`),
   entities: new RegExp(`^/v1/blueprints/${seg}/entities$`),
@@ -162,6 +169,8 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
     if ('status' in who) return who;
     const { clientId } = who;
     const d = (s: string | undefined): string => decodeURIComponent(s ?? '');
+    // Before the action routes: `/v1/actions/runs` would read as an action named "runs".
+    if (Routes.runs.test(path) && method === 'GET') return store.listRuns(query);
     let m = Routes.run.exec(path);
     if (m) {
       if (method === 'GET') return store.getRun(d(m[1]));
@@ -253,9 +262,8 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
     const latency = emulator.latencyMs;
     if (latency > 0) await sleep(latency);
 
-    const fault = takeFault(method, url.pathname);
-    if (fault) {
-      const r = fault.respond;
+    const r = takeFault(method, url.pathname)?.respond ?? emulator.faultPolicy?.({ method, path: url.pathname });
+    if (r) {
       if ('drop' in r) {
         record.fault = 'drop';
         if (r.afterHandling && !badJson) route(method, url.pathname, query, body, firstHeader(req.headers.authorization));
@@ -307,6 +315,8 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
     requests,
     faults,
     latencyMs: options.latencyMs ?? 0,
+    faultPolicy: undefined,
+    endings: store.endings,
     entities: store.entities,
     runs: store.runs,
     actions: catalog.actions,
@@ -335,8 +345,10 @@ export type {
   EmulatorRun,
   EmulatorRunLog,
   Fault,
+  FaultPolicy,
   PortEmulator,
   PortEmulatorOptions,
   RecordedRequest,
+  RunEnding,
 };
 export { DEFAULT_EMULATOR_CLIENT, startPortEmulator };

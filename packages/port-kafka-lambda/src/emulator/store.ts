@@ -8,6 +8,7 @@ import type {
   EmulatorEntity,
   EmulatorRun,
   EmulatorRunLog,
+  RunEnding,
 } from './types.js';
 
 /**
@@ -68,6 +69,17 @@ const EntityBody = z.strictObject({
   relations: z.record(z.string(), z.unknown()).optional(),
 });
 
+const ListRunsQuery = z.looseObject({
+  action: z.string().min(1).optional(),
+  active: z.enum(['true', 'false']).optional(),
+  entity: z.string().optional(),
+  blueprint: z.string().optional(),
+  external_run_id: z.string().optional(),
+  version: z.enum(['v1', 'v2']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  next: z.string().min(1).optional(),
+});
+
 const invalid = (error: z.ZodError): Reply =>
   fail(
     422,
@@ -90,6 +102,8 @@ class PortEmulatorStore {
   /** Entity keys written with `?run_id=`, per run. */
   readonly runEntities = new Map<string, string[]>();
   readonly tokens = new Map<string, TokenInfo>();
+  /** Every accepted change that ended a run, in order. */
+  readonly endings: RunEnding[] = [];
   private readonly activeToken = new Map<string, string>();
 
   constructor(
@@ -156,7 +170,7 @@ class PortEmulatorStore {
     const action =
       typeof input.action === 'string' ? { identifier: input.action } : input.action;
     const status = input.status ?? RunStatus.IN_PROGRESS;
-    const at = this.iso();
+    const at = input.createdAt ?? this.iso();
     const run: EmulatorRun = {
       id,
       status,
@@ -222,8 +236,43 @@ class PortEmulatorStore {
     if (patch.status !== undefined) {
       run.status = patch.status;
       run.endedAt = run.updatedAt;
+      this.endings.push({ runId: run.id, status: patch.status, via: 'patch', at: this.now() });
     }
     return { status: 200, body: { ok: true, run } };
+  }
+
+  /**
+   * `GET /v1/actions/runs`: Port ANDs the filters it is given (action, active,
+   * entity, blueprint, external_run_id) and answers newest first, `limit` (1..1000)
+   * at a time, with `next` to pass back for the following page while more remain.
+   * `active=true` keeps runs that have not ended. Port documents the `next` answer
+   * field; that it comes back as the `next` query parameter is the emulator's choice.
+   */
+  listRuns(query: Record<string, string>): Reply {
+    const parsed = ListRunsQuery.safeParse(query);
+    if (!parsed.success) return fail(422, ErrorCode.INVALID_REQUEST, issueLines(parsed.error, { root: 'querystring' }).join('; '));
+    const q = parsed.data;
+    const start = q.next === undefined ? 0 : Number(Buffer.from(q.next, 'base64url').toString('utf8'));
+    if (!Number.isInteger(start) || start < 0) return fail(422, ErrorCode.INVALID_REQUEST, 'querystring.next: not a page token');
+    const matching = [...this.runs.values()]
+      .map((run, index) => ({ run, index }))
+      .filter(({ run }) =>
+        (q.action === undefined || run.action.identifier === q.action) &&
+        (q.active === undefined || (q.active === 'true') === !isEndedStatus(run.status)) &&
+        (q.entity === undefined || run.entity?.identifier === q.entity) &&
+        (q.blueprint === undefined || run.blueprint?.identifier === q.blueprint) &&
+        (q.external_run_id === undefined || run.externalRunId === q.external_run_id),
+      )
+      // Newest first; runs created in the same millisecond keep their creation order reversed.
+      .sort((a, b) => b.run.createdAt.localeCompare(a.run.createdAt) || b.index - a.index)
+      .map(({ run }) => run);
+    const limit = q.limit ?? 100;
+    const runs = matching.slice(start, start + limit);
+    const more = start + limit < matching.length;
+    return {
+      status: 200,
+      body: { ok: true, runs, ...(more ? { next: Buffer.from(String(start + limit), 'utf8').toString('base64url') } : {}) },
+    };
   }
 
   addLog(runId: string, body: unknown, clientId: string): Reply {
@@ -252,6 +301,7 @@ class PortEmulatorStore {
       run.updatedAt = at;
       run.updatedBy = clientId;
       if (statusLabel !== undefined) run.statusLabel = statusLabel;
+      this.endings.push({ runId: run.id, status: terminationStatus, via: 'log', at: this.now() });
     }
     const { terminationStatus: _t, statusLabel: _s, ...runLog } = log;
     return { status: 201, body: { ok: true, runLog } };

@@ -18,6 +18,22 @@ type FaultResponse =
    */
   | { drop: true; afterHandling?: boolean };
 
+/**
+ * Decides a fault for each request no scripted fault matched (chaos tests: a
+ * seeded share of all calls fails). Undefined lets the request through.
+ */
+type FaultPolicy = (request: { method: string; path: string }) => FaultResponse | undefined;
+
+/** A change that ended a run, as the emulator accepted it (at most one per run: Port refuses the rest). */
+interface RunEnding {
+  runId: string;
+  status: RunTerminalStatus;
+  /** A PATCH with `status`, or a log with `terminationStatus`. */
+  via: 'patch' | 'log';
+  /** Emulator clock (ms). */
+  at: number;
+}
+
 interface Fault {
   match?: { method?: EmulatorMethod; path?: string | RegExp };
   /** How many matching requests this fault applies to (default 1). */
@@ -121,6 +137,8 @@ interface CreateRunInput {
   blueprint?: string;
   entity?: string;
   properties?: Record<string, unknown>;
+  /** ISO time the run was created (default now): the sweeper's tests need old runs. */
+  createdAt?: string;
 }
 
 interface PortEmulatorOptions {
@@ -149,7 +167,9 @@ export type {
   EmulatorRun,
   EmulatorRunLog,
   Fault,
+  FaultPolicy,
   FaultResponse,
   PortEmulatorOptions,
   RecordedRequest,
+  RunEnding,
 };

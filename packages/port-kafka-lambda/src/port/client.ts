@@ -33,6 +33,7 @@ import {
   PortErrorBodySchema,
   type PortRun,
   RunEnvelopeSchema,
+  RunListEnvelopeSchema,
   RunLogEnvelopeSchema,
   type RunLogInput,
   type RunPatch,
@@ -62,6 +63,11 @@ interface PortClientOptions {
 interface PortClient {
   /** GET /v1/actions/runs/{id}?version=v2 */
   getRun(runId: string): Promise<PortRun>;
+  /**
+   * GET /v1/actions/runs?version=v2 with the given filters: one page, newest
+   * first, and the `next` token of the following page (absent on the last).
+   */
+  listRuns(query: RunListQuery): Promise<{ runs: PortRun[]; next?: string }>;
   /** PATCH /v1/actions/runs/{id}?version=v2. Setting `status` ends the run. */
   updateRun(runId: string, patch: RunPatch): Promise<PortRun>;
   /** POST /v1/actions/runs/{id}/logs. A `terminationStatus` ends the run (once). */
@@ -92,6 +98,17 @@ interface PortClient {
   updateAction(identifier: string, action: PortActionBody): Promise<PortAction>;
   /** Closes idle keep-alive sockets (tests, local tools). The client stays usable. */
   close(): void;
+}
+
+interface RunListQuery {
+  /** Runs of this action (or automation) identifier. */
+  action?: string;
+  /** true: only runs that have not ended. */
+  active?: boolean;
+  /** Page size (Port: 1..1000). */
+  limit?: number;
+  /** The `next` token of the previous page. */
+  next?: string;
 }
 
 interface BulkUpsertOptions {
@@ -314,6 +331,23 @@ const createPortClient = (options: PortClientOptions): PortClient => {
       const body = await call({ method: 'GET', path: runPath(runId), query: { version: 'v2' } }, RunEnvelopeSchema);
       return body.run;
     },
+    async listRuns(query) {
+      const body = await call(
+        {
+          method: 'GET',
+          path: '/v1/actions/runs',
+          query: {
+            version: 'v2',
+            ...(query.action === undefined ? {} : { action: query.action }),
+            ...(query.active === undefined ? {} : { active: String(query.active) }),
+            ...(query.limit === undefined ? {} : { limit: String(query.limit) }),
+            ...(query.next === undefined ? {} : { next: query.next }),
+          },
+        },
+        RunListEnvelopeSchema,
+      );
+      return { runs: body.runs, ...(typeof body.next === 'string' && body.next !== '' ? { next: body.next } : {}) };
+    },
     async updateRun(runId, patch) {
       const body = await call(
         { method: 'PATCH', path: runPath(runId), query: { version: 'v2' }, body: patch },
@@ -447,6 +481,7 @@ export type {
   PortClientOptions,
   PortEntity,
   PortRun,
+  RunListQuery,
   RunPatch,
   SearchOptions,
 };

@@ -52,8 +52,15 @@ const PortRunSchema = z.looseObject({
   summary: z.string().nullish(),
   endedAt: z.string().nullish(),
   externalRunId: z.string().nullish(),
+  /** Read by the sweeper: which action, and how long the run has waited. */
+  action: z.looseObject({ identifier: z.string() }).optional(),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
 });
 type PortRun = z.infer<typeof PortRunSchema>;
+
+/** `GET /v1/actions/runs`: a page of runs, newest first; `next` is absent on the last page. */
+const RunListEnvelopeSchema = z.looseObject({ runs: z.array(PortRunSchema), next: z.string().nullish() });
 
 /** Body of `PATCH /v1/actions/runs/{id}`. Setting `status` ends the run. */
 const RunPatchSchema = z.strictObject({
@@ -127,6 +134,7 @@ export {
   PortRunLogSchema,
   PortRunSchema,
   RunEnvelopeSchema,
+  RunListEnvelopeSchema,
   RunLogEnvelopeSchema,
   RunLogInputSchema,
   RunPatchSchema,

@@ -24,6 +24,7 @@ const recordingClient = (inner: PortClient) => {
   };
   const client: PortClient = {
     getRun: (runId) => inner.getRun(runId),
+    listRuns: (query) => inner.listRuns(query),
     updateRun: (runId, patch) => inner.updateRun(runId, patch),
     async addRunLog(runId, log) {
       await inner.addRunLog(runId, log);
