@@ -3,6 +3,8 @@ import type { Entity, Trigger } from '../messages/common.js';
 import type { RunFormat } from '../messages/run-request.js';
 import type { ActionOperation } from '../port/actions.js';
 import type { RunContext } from '../runs/context.js';
+import type { DurableRunContext } from '../durable/context.js';
+import { type DurationInput, durationMs } from '../durable/duration.js';
 
 /** What an action handler receives about its run. */
 interface ActionInput<I> {
@@ -70,6 +72,14 @@ interface ActionDefinition<S extends z.ZodType = z.ZodType> {
    */
   onInterrupted?: 'fail' | 'rerun';
   /**
+   * A long-running action (docs/long-running-actions.md): its runs execute as
+   * durable executions of the run executor instead of inside the Kafka
+   * handler, so they may take hours and never hold up the records behind
+   * them. The handler's context then offers `step`, `wait` and `waitUntil`.
+   * `true` takes the defaults.
+   */
+  durable?: boolean | DurableActionOptions;
+  /**
    * Does the work. Runs only once the inputs fit `inputs`; returning reports
    * SUCCESS, throwing reports FAILURE with the error's message.
    */
@@ -77,6 +87,31 @@ interface ActionDefinition<S extends z.ZodType = z.ZodType> {
   // assignable to ActionDefinition<ZodType>, so the registry can hold them all.
   handler(input: ActionInput<z.output<S>>, ctx: RunContext): Promise<ActionResult | void>;
 }
+
+/** A durable action's settings. */
+interface DurableActionOptions {
+  /**
+   * The run's time limit (e.g. `'2h'`), counted from when its record was read;
+   * past it the run is reported FAILURE "timed out". Default, and at most, the
+   * run executor's execution timeout (24 h unless the stack sets
+   * `durableExecutionTimeout`) less a margin for the final report.
+   */
+  timeout?: DurationInput;
+}
+
+/** An action declared `durable`: its handler gets the durable context. */
+interface DurableActionDefinition<S extends z.ZodType = z.ZodType> extends Omit<ActionDefinition<S>, 'durable' | 'handler'> {
+  durable: true | DurableActionOptions;
+  handler(input: ActionInput<z.output<S>>, ctx: DurableRunContext): Promise<ActionResult | void>;
+}
+
+/** Whether runs of this action execute as durable executions. */
+const isDurable = (action: Pick<ActionDefinition, 'durable'>): boolean =>
+  action.durable !== undefined && action.durable !== false;
+
+/** The time limit a durable action declares, in ms; undefined when it takes the executor's. */
+const declaredTimeoutMs = (action: Pick<ActionDefinition, 'durable'>): number | undefined =>
+  typeof action.durable === 'object' && action.durable.timeout !== undefined ? durationMs(action.durable.timeout) : undefined;
 
 /**
  * Declares an action. It only checks the definition and infers the type of
@@ -100,7 +135,13 @@ interface ActionDefinition<S extends z.ZodType = z.ZodType> {
  * export { restartService };
  * ```
  */
-const defineAction = <S extends z.ZodType>(definition: ActionDefinition<S>): ActionDefinition<S> => definition;
+function defineAction<S extends z.ZodType>(definition: DurableActionDefinition<S>): DurableActionDefinition<S>;
+function defineAction<S extends z.ZodType>(definition: ActionDefinition<S>): ActionDefinition<S>;
+function defineAction<S extends z.ZodType>(definition: ActionDefinition<S> | DurableActionDefinition<S>) {
+  // A malformed time limit fails when the module loads (the cold start, a test), not when a run arrives.
+  declaredTimeoutMs(definition);
+  return definition;
+}
 
-export type { ActionDefinition, ActionInput, ActionResult };
-export { defineAction };
+export type { ActionDefinition, ActionInput, ActionResult, DurableActionDefinition, DurableActionOptions };
+export { declaredTimeoutMs, defineAction, isDurable };
