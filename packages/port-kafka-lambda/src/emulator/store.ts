@@ -252,10 +252,20 @@ class PortEmulatorStore {
     const parsed = ListRunsQuery.safeParse(query);
     if (!parsed.success) return fail(422, ErrorCode.INVALID_REQUEST, issueLines(parsed.error, { root: 'querystring' }).join('; '));
     const q = parsed.data;
-    const start = q.next === undefined ? 0 : Number(Buffer.from(q.next, 'base64url').toString('utf8'));
-    if (!Number.isInteger(start) || start < 0) return fail(422, ErrorCode.INVALID_REQUEST, 'querystring.next: not a page token');
+    // The token is the sort key of the last run answered, so a page follows on from it even
+    // when runs ended (and left an `active` listing) in between, as a cursor should.
+    let after: { createdAt: string; index: number } | undefined;
+    if (q.next !== undefined) {
+      const [createdAt, index] = Buffer.from(q.next, 'base64url').toString('utf8').split('|');
+      if (createdAt === undefined || index === undefined || !/^\d+$/.test(index) || Number.isNaN(Date.parse(createdAt))) {
+        return fail(422, ErrorCode.INVALID_REQUEST, 'querystring.next: not a page token');
+      }
+      after = { createdAt, index: Number(index) };
+    }
+    const newerFirst = (a: { createdAt: string; index: number }, b: { createdAt: string; index: number }): number =>
+      b.createdAt.localeCompare(a.createdAt) || b.index - a.index;
     const matching = [...this.runs.values()]
-      .map((run, index) => ({ run, index }))
+      .map((run, index) => ({ run, index, createdAt: run.createdAt }))
       .filter(({ run }) =>
         (q.action === undefined || run.action.identifier === q.action) &&
         (q.active === undefined || (q.active === 'true') === !isEndedStatus(run.status)) &&
@@ -263,15 +273,20 @@ class PortEmulatorStore {
         (q.blueprint === undefined || run.blueprint?.identifier === q.blueprint) &&
         (q.external_run_id === undefined || run.externalRunId === q.external_run_id),
       )
-      // Newest first; runs created in the same millisecond keep their creation order reversed.
-      .sort((a, b) => b.run.createdAt.localeCompare(a.run.createdAt) || b.index - a.index)
-      .map(({ run }) => run);
+      .filter((key) => after === undefined || newerFirst(after, key) < 0)
+      // Newest first; runs created in the same millisecond: the later-created first.
+      .sort(newerFirst);
     const limit = q.limit ?? 100;
-    const runs = matching.slice(start, start + limit);
-    const more = start + limit < matching.length;
+    const page = matching.slice(0, limit);
+    const last = page.at(-1);
+    const more = matching.length > limit && last !== undefined;
     return {
       status: 200,
-      body: { ok: true, runs, ...(more ? { next: Buffer.from(String(start + limit), 'utf8').toString('base64url') } : {}) },
+      body: {
+        ok: true,
+        runs: page.map(({ run }) => run),
+        ...(more ? { next: Buffer.from(`${last.createdAt}|${last.index}`, 'utf8').toString('base64url') } : {}),
+      },
     };
   }
 

@@ -66,6 +66,12 @@ type Delivery =
 interface ReporterOptions {
   port: PortClient;
   ledger: RunLedger;
+  /**
+   * The error line when Port refuses to end a run (default the executor's,
+   * {@link RunNotEndedError.logMessage}). Every caller's line carries
+   * `reason: run-not-ended`, which the stack's metric filter counts.
+   */
+  notEndedMessage?: string;
 }
 
 interface Reporter {
@@ -100,8 +106,8 @@ const createReporter = (options: ReporterOptions): Reporter => {
 
   const notEnded = (runId: string, error: unknown, logger: Logger): RunNotEndedError => {
     const notEndedError = new RunNotEndedError(runId, error);
-    // A stable message and field for the stack's metric filter and alarm; the record is parked too.
-    logger.error(RunNotEndedError.logMessage, {
+    // A stable field for the stack's metric filter and alarm (RunsNotEnded).
+    logger.error(options.notEndedMessage ?? RunNotEndedError.logMessage, {
       reason: RunNotEndedError.parkReason,
       error: errorText(error),
     });

@@ -48,6 +48,20 @@ describe('GET /v1/actions/runs through the client', () => {
     expect(listing[1]?.query).toMatchObject({ next: first.next });
   });
 
+  it('continues after the last run answered even when the runs of the first page ended in between', async () => {
+    emu.createRun({ id: 'r_a', action: 'deploy', createdAt: minutesAgo(3) });
+    emu.createRun({ id: 'r_b', action: 'deploy', createdAt: minutesAgo(2) });
+    emu.createRun({ id: 'r_c', action: 'deploy', createdAt: minutesAgo(1) });
+
+    const first = await port.listRuns({ action: 'deploy', active: true, limit: 2 });
+    for (const run of first.runs) await port.updateRun(run.id, { status: 'FAILURE' });
+    const second = await port.listRuns({ action: 'deploy', active: true, limit: 2, ...(first.next ? { next: first.next } : {}) });
+
+    expect(first.runs.map((r) => r.id)).toEqual(['r_c', 'r_b']);
+    expect(second.runs.map((r) => r.id)).toEqual(['r_a']);
+    expect(second.next).toBeUndefined();
+  });
+
   it('refuses a limit outside 1..1000 and a token it did not issue with 422', async () => {
     const tooMany = await port.listRuns({ limit: 1001 }).catch((error: unknown) => error);
     const forged = await port.listRuns({ next: 'bm90LWEtbnVtYmVy' }).catch((error: unknown) => error);
