@@ -22,6 +22,10 @@ import { deadlineOf } from './runs/deadline.js';
 import { createRunExecutor, type RunExecutor } from './runs/execute.js';
 import type { RunLedger } from './runs/ledger/ledger.js';
 import { MemoryRunLedger } from './runs/ledger/memory.js';
+import { meterChangeHandlers, MeteredRunLedger, meterParker, meterRuns } from './telemetry/instrument.js';
+import { metricsMiddleware } from './telemetry/middleware.js';
+import type { Telemetry } from './telemetry/telemetry.js';
+import { tracePortClient } from './telemetry/tracing.js';
 
 /** The invocation is not a Lambda Kafka event at all (a misconfigured trigger or a hand-made test event). */
 class InvalidEventError extends PortKafkaError {
@@ -97,6 +101,12 @@ interface HandlerDependencies {
   runs?: RunExecutor;
   /** Sees every batch's report: local invoke and tests print or assert on it. */
   onReport?: (report: BatchReport) => void;
+  /**
+   * Metrics (EMF, written once per invocation) and X-Ray tracing; production
+   * builds them from the environment (telemetry/telemetry.ts). Absent, nothing
+   * is counted or traced.
+   */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -107,25 +117,31 @@ interface HandlerDependencies {
 const createHandler = (deps: HandlerDependencies) => {
   const { config, logger } = deps;
   const functionName = deps.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'port-kafka-lambda';
-  const runs =
+  const { metrics, tracing } = deps.telemetry ?? {};
+  // With tracing, every Port call (the lifecycle's and the handlers') is a subsegment.
+  const port = tracing === undefined ? deps.port : tracePortClient(deps.port, tracing);
+  const ledger = deps.ledger ?? new MemoryRunLedger(deps.now ? { now: deps.now } : {});
+  const executor =
     deps.runs ??
     createRunExecutor({
-      port: deps.port,
+      port,
       ...(deps.secretInputsKey ? { secretInputsKey: deps.secretInputsKey } : {}),
       credentials: deps.credentials,
       logger,
       functionName,
       startMinRemainingMs: config.runStartMinRemainingMs,
       deadlineMarginMs: config.runDeadlineMarginMs,
-      ledger: deps.ledger ?? new MemoryRunLedger(deps.now ? { now: deps.now } : {}),
+      ledger: metrics === undefined ? ledger : new MeteredRunLedger(ledger, metrics),
       ...(deps.now ? { now: deps.now } : {}),
       ...(deps.claimGraceMs === undefined ? {} : { claimGraceMs: deps.claimGraceMs }),
     });
+  const actions = createActionRegistry(deps.actions);
+  metrics?.resolveActionsWith((name) => actions.resolve(name, null)?.identifier);
   const route = createRouter({
-    actions: createActionRegistry(deps.actions),
-    changeHandlers: deps.changeHandlers,
-    runs,
-    port: deps.port,
+    actions,
+    changeHandlers: metrics === undefined ? deps.changeHandlers : meterChangeHandlers(deps.changeHandlers, metrics),
+    runs: metrics === undefined ? executor : meterRuns(executor, metrics),
+    port,
     logger,
     unknownAction: config.unknownAction,
     deadlineMarginMs: config.runDeadlineMarginMs,
@@ -135,7 +151,7 @@ const createHandler = (deps: HandlerDependencies) => {
   });
   const processBatch = createBatchProcessor({
     route,
-    parker: deps.parker,
+    parker: metrics === undefined ? deps.parker : meterParker(deps.parker, metrics),
     logger,
     partitionConcurrency: config.partitionConcurrency,
     startMinRemainingMs: config.runStartMinRemainingMs,
@@ -149,6 +165,7 @@ const createHandler = (deps: HandlerDependencies) => {
       seenRuns: new Set(),
     });
     deps.onReport?.(report);
+    metrics?.batch(report);
     logger.info('Batch processed', { records: report.outcomes.length, ...report.counts, durationMs: report.durationMs });
 
     const retries = report.outcomes.filter((o) => o.status === 'retry');
@@ -165,10 +182,11 @@ const createHandler = (deps: HandlerDependencies) => {
     throw new BatchRetryError(report);
   };
 
-  return middy<unknown, KafkaBatchResponse>({ timeoutEarlyInMillis: 0 })
-    .use(lambdaContextLogging(logger))
-    .use(logErrors(logger))
-    .handler(handle);
+  const handler = middy<unknown, KafkaBatchResponse>({ timeoutEarlyInMillis: 0 }).use(lambdaContextLogging(logger));
+  // Tracing first: its subsegment then spans the other middlewares and the batch.
+  if (tracing !== undefined) handler.use(tracing.middleware());
+  if (metrics !== undefined) handler.use(metricsMiddleware(metrics, functionName));
+  return handler.use(logErrors(logger)).handler(handle);
 };
 
 export type { HandlerDependencies };

@@ -3,6 +3,7 @@ import { loadConfig } from './config.js';
 import { createHandler } from './handler.js';
 import { createLogger } from './logging/logger.js';
 import { assertCredentialsConfigured } from './port/credentials.js';
+import { createTelemetry, loadTelemetryConfig } from './telemetry/telemetry.js';
 import { productionDependencies } from './wiring.js';
 
 /** The function Lambda calls for each batch of either Kafka event source mapping. */
@@ -13,7 +14,8 @@ type PortKafkaLambdaHandler = ReturnType<typeof createHandler>;
  * configuration from the environment (checked now, so a bad value fails the
  * cold start with one line per variable, never its value; so do missing Port
  * credentials), the Port client with credentials from Secrets Manager, SQS
- * parking and the DynamoDB run ledger when configured.
+ * parking and the DynamoDB run ledger when configured, EMF metrics and, when
+ * PORT_KAFKA_TRACING is true, X-Ray tracing.
  *
  * @example
  * ```ts
@@ -28,8 +30,10 @@ const createLambdaHandler = (app: PortKafkaApp, env: NodeJS.ProcessEnv = process
   const config = loadConfig(env);
   // Without credentials no run could be reported: fail the cold start, not every run.
   assertCredentialsConfigured(env);
+  // EMF metrics by default inside Lambda; X-Ray tracing when the stack turned it on.
+  const telemetry = createTelemetry(loadTelemetryConfig(env));
   const logger = createLogger();
-  return createHandler(productionDependencies(app, config, logger));
+  return createHandler(productionDependencies(app, config, logger, telemetry));
 };
 
 export type { PortKafkaLambdaHandler };

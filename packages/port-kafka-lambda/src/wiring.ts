@@ -10,6 +10,7 @@ import { resolvePortBaseUrl } from './port/regions.js';
 import { LazyRunLedger } from './runs/ledger/lazy.js';
 import type { RunLedger } from './runs/ledger/ledger.js';
 import { MemoryRunLedger } from './runs/ledger/memory.js';
+import type { Telemetry } from './telemetry/telemetry.js';
 
 /** DynamoDB calls sit on every run's path: fail fast and let the batch retry rather than hang. */
 const LEDGER_CONNECT_TIMEOUT_MS = 1_000;
@@ -20,7 +21,7 @@ const LEDGER_REQUEST_TIMEOUT_MS = 3_000;
  * region, credentials and any AWS_ENDPOINT_URL_DYNAMODB in the environment),
  * else this process's memory.
  */
-const runLedger = (config: HandlerConfig): RunLedger => {
+const runLedger = (config: HandlerConfig, telemetry?: Telemetry): RunLedger => {
   const tableName = config.runLedgerTable;
   if (tableName === undefined) return new MemoryRunLedger();
   return new LazyRunLedger(async () => {
@@ -32,6 +33,7 @@ const runLedger = (config: HandlerConfig): RunLedger => {
     const client = new DynamoDBClient({
       requestHandler: { connectionTimeout: LEDGER_CONNECT_TIMEOUT_MS, requestTimeout: LEDGER_REQUEST_TIMEOUT_MS },
     });
+    telemetry?.tracing?.captureAWSv3Client(client);
     return new DynamoRunLedger({ tableName, client });
   });
 };
@@ -43,18 +45,28 @@ const runLedger = (config: HandlerConfig): RunLedger => {
  * set, and the DynamoDB run ledger when RUN_LEDGER_TABLE is set. Shared by the Lambda entry and the long-lived consumer, so both run
  * exactly the same code.
  */
-const productionDependencies = (app: PortKafkaApp, config: HandlerConfig, logger: Logger): HandlerDependencies => {
+const productionDependencies = (
+  app: PortKafkaApp,
+  config: HandlerConfig,
+  logger: Logger,
+  /** Metrics and tracing (the Lambda entry builds them from the environment); absent, none. */
+  telemetry?: Telemetry
+): HandlerDependencies => {
   const credentials = createCredentialsLoader({});
+  const onRetry = telemetry?.metrics?.portRetry;
   const port = createPortClient({
     baseUrl: resolvePortBaseUrl({ region: config.region, ...(config.apiUrl ? { baseUrl: config.apiUrl } : {}) }),
     credentials,
+    ...(onRetry === undefined ? {} : { onRetry }),
   });
   const queueUrl = config.parkQueueUrl;
   const parker = queueUrl
     ? new LazyParker(async () => {
         // Loaded on first use: the SQS client costs cold-start time most invocations never need.
         const [{ SqsParker }, { SQSClient }] = await Promise.all([import('./parking/sqs.js'), import('@aws-sdk/client-sqs')]);
-        return new SqsParker({ queueUrl, client: new SQSClient({}) });
+        const client = new SQSClient({});
+        telemetry?.tracing?.captureAWSv3Client(client);
+        return new SqsParker({ queueUrl, client });
       })
     : new LogParker(logger);
   return {
@@ -65,7 +77,8 @@ const productionDependencies = (app: PortKafkaApp, config: HandlerConfig, logger
     actions: app.actions,
     changeHandlers: app.changeHandlers ?? [],
     parker,
-    ledger: runLedger(config),
+    ledger: runLedger(config, telemetry),
+    ...(telemetry === undefined ? {} : { telemetry }),
     ...(app.customRunParser ? { customRunParser: app.customRunParser } : {}),
   };
 };

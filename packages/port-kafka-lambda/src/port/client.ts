@@ -58,6 +58,8 @@ interface PortClientOptions {
   userAgent?: string;
   /** Source of jitter in [0, 1); injectable for tests. Default Math.random. */
   random?: () => number;
+  /** Called on each retry of an attempt (429, 5xx, network failure), before its delay: the consumer counts them. */
+  onRetry?: () => void;
 }
 
 interface PortClient {
@@ -234,7 +236,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
     deadline: number,
     token: string | undefined,
   ): Promise<T> => {
-    const plan = planCallRetries(settings, deadline, now, random);
+    const plan = planCallRetries(settings, deadline, now, random, options.onRetry);
     let response: AxiosResponse<unknown>;
     try {
       response = await instance.request<unknown>({

@@ -100,6 +100,8 @@ const planCallRetries = (
   deadline: number,
   now: () => number,
   random: () => number,
+  /** Told of each retry as it is made (the consumer counts them as a metric). */
+  onRetry?: () => void,
 ): CallRetryPlan => {
   const state: CallRetryState = { attempts: 1, stopReason: 'retries exhausted' };
   const plannedDelay = new WeakMap<AxiosError, number>();
@@ -130,8 +132,9 @@ const planCallRetries = (
 
   const retryDelay = (_retryCount: number, error: AxiosError): number => plannedDelay.get(error) ?? 0;
 
-  const onRetry = (_retryCount: number, error: AxiosError, config: AxiosRequestConfig): void => {
+  const onAttemptRetry = (_retryCount: number, error: AxiosError, config: AxiosRequestConfig): void => {
     state.attempts += 1;
+    onRetry?.();
     const remaining = deadline - now() - (plannedDelay.get(error) ?? 0);
     config.timeout = Math.max(MIN_ATTEMPT_MS, Math.min(settings.timeoutMs, remaining));
   };
@@ -141,7 +144,7 @@ const planCallRetries = (
       retries: settings.retries,
       retryCondition,
       retryDelay,
-      onRetry,
+      onRetry: onAttemptRetry,
       // We size each attempt's timeout ourselves in onRetry.
       shouldResetTimeout: true,
     },
