@@ -72,13 +72,13 @@ class WaitUntilTimeoutError extends PortKafkaError {
   }
 }
 
-/** A durable-only primitive was called on a run executed inline (the action is not declared durable). */
-class NotDurableError extends PortKafkaError {
-  constructor(what: string) {
-    super(`${what} needs a durable action: declare it with defineAction({ durable: true, ... })`);
-    this.name = 'NotDurableError';
+/** The executor was given something other than a durable run payload (a newer dispatcher, a hand-made event). */
+class DurableRunPayloadError extends PortKafkaError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DurableRunPayloadError';
   }
 }
 
 export type { DurableRunContext, DurableStepOptions, WaitUntilOptions };
-export { NotDurableError, WaitUntilTimeoutError };
+export { DurableRunPayloadError, WaitUntilTimeoutError };
