@@ -20,11 +20,12 @@ try {
   throw error;
 }
 
-// The registry is imported only when filtering is on, so a synth without
-// filters does not depend on the action modules loading.
-const actionIdentifiers = config.filterActions
-  ? registeredIdentifiers((await import('../lambda/app.js')).default.actions)
-  : undefined;
+// The registered identifiers: the runs mapping's filter (filterActions) and
+// the sweeper's listing of runs left IN_PROGRESS in Port both need them.
+const actionIdentifiers =
+  config.filterActions || config.sweeper !== undefined
+    ? registeredIdentifiers((await import('../lambda/app.js')).default.actions)
+    : undefined;
 
 const stack = new PortKafkaStack(app, config.stackName, {
   config,

@@ -28,4 +28,20 @@ const SOURCE_CONDITION = 'port-kafka-lambda-source';
  */
 const BUNDLE_CONDITIONS: readonly string[] = [SOURCE_CONDITION, 'module'];
 
-export { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, SOURCE_CONDITION };
+/**
+ * The esbuild settings of the Lambda asset beyond the format (ESM), the banner
+ * and the conditions above. ConsumerFunction hands them to NodejsFunction and
+ * `npm run bench` builds with them, so the benchmark measures the bundle that
+ * is deployed.
+ */
+const LAMBDA_BUNDLE = {
+  target: 'node24',
+  // The ESM builds of dependencies, where they ship one, tree-shake better.
+  mainFields: ['module', 'main'],
+  minify: true,
+  // Source maps only need positions; the sources would double the asset.
+  sourcesContent: false,
+  externalModules: [] as readonly string[],
+} as const;
+
+export { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE, SOURCE_CONDITION };

@@ -75,6 +75,10 @@ const CONFIG_KEYS = [
   'alarmEmail',
   'alarmTopicArn',
   'offsetLagThreshold',
+  'sweeper',
+  'sweeperIntervalMinutes',
+  'staleRunMaxAgeMinutes',
+  'rerunGraceMinutes',
   'provisioned',
   ...PROVISIONED_ONLY,
 ] as const;
@@ -333,6 +337,11 @@ const RawConfig = z.object({
       .optional()
   ),
   offsetLagThreshold: int(1, 1_000_000_000, 'a positive integer (records)').default(100),
+  sweeper: bool().default(true),
+  sweeperIntervalMinutes: int(1, 1440, 'an integer from 1 to 1440 minutes').default(5),
+  // 0 turns the stale-run sweep off; otherwise longer than the function can run (checked below).
+  staleRunMaxAgeMinutes: int(0, 10_080, 'an integer from 0 (off) to 10080 minutes').default(60),
+  rerunGraceMinutes: int(0, 10_080, 'an integer from 0 to 10080 minutes').default(30),
   provisioned: bool().default(false),
   minimumPollers: int(1, 200, 'an integer from 1 to 200').optional(),
   maximumPollers: int(1, 2000, 'an integer from 1 to 2000').optional(),
@@ -424,6 +433,13 @@ function crossCheck(c: RawConfig): [ConfigKey, string][] {
   if (c.startingPosition !== 'AT_TIMESTAMP' && c.startingPositionTimestamp !== undefined) {
     problems.push(['startingPositionTimestamp', `is only used with startingPosition AT_TIMESTAMP, not ${c.startingPosition}`]);
   }
+  if (c.staleRunMaxAgeMinutes > 0 && c.staleRunMaxAgeMinutes * 60 <= c.functionTimeoutSeconds) {
+    // A run that old could still be executing: the sweeper would end a live run.
+    problems.push([
+      'staleRunMaxAgeMinutes',
+      `${c.staleRunMaxAgeMinutes} minutes is not longer than functionTimeoutSeconds (${c.functionTimeoutSeconds}); expected 0 (off) or more than ${Math.floor(c.functionTimeoutSeconds / 60)} minutes`,
+    ]);
+  }
   if (!c.provisioned) {
     // Provisioned-only keys have no defaults, so "set" is "not undefined" (blank values parse to undefined).
     for (const key of PROVISIONED_ONLY) {
@@ -511,6 +527,16 @@ const DeployConfigSchema = RawConfig.superRefine((c, ctx) => {
     ...(c.alarmEmail === undefined ? {} : { alarmEmail: c.alarmEmail }),
     ...(c.alarmTopicArn === undefined ? {} : { alarmTopicArn: c.alarmTopicArn }),
     offsetLagThreshold: c.offsetLagThreshold,
+    /** The scheduled function that ends interrupted and stale runs; absent when turned off. */
+    ...(c.sweeper
+      ? {
+          sweeper: {
+            intervalMinutes: c.sweeperIntervalMinutes,
+            staleRunMaxAgeMinutes: c.staleRunMaxAgeMinutes,
+            rerunGraceMinutes: c.rerunGraceMinutes,
+          },
+        }
+      : {}),
     /** Absent in the default (on-demand) mode. */
     ...(provisioned === undefined ? {} : { provisioned }),
   };

@@ -3,7 +3,8 @@ import { Annotations, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import type { ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from './config.js';
 import { ConsumerAlarms } from './constructs/alarms.js';
@@ -13,10 +14,24 @@ import type { KafkaTopicSource } from './constructs/kafka-sources.js';
 import { ParkingQueue } from './constructs/parking-queue.js';
 import { RunLedger } from './constructs/run-ledger.js';
 import { credentialsSecret } from './constructs/secrets.js';
+import { Sweeper } from './constructs/sweeper.js';
 import { runFilterPatterns } from './filters.js';
 
 /** The template's Lambda entry, relative to the project root; the module exports `handler`. */
 const HANDLER_ENTRY = 'lambda/handler.ts';
+/**
+ * The log line both the consumer and the sweeper write when Port refuses to end a
+ * run (runs/report.ts): JSON with `reason: run-not-ended` and a message starting so.
+ * The batch's "parked" line carries the reason too, so the message keeps it from
+ * being counted twice.
+ */
+const RUN_NOT_ENDED_PATTERN = FilterPattern.all(
+  FilterPattern.stringValue('$.reason', '=', 'run-not-ended'),
+  FilterPattern.stringValue('$.message', '=', 'Run could not be ended in Port*'),
+);
+/** Namespace and name of the metric the stack's log filters count into. */
+const RUNS_NOT_ENDED_METRIC = { namespace: 'PortKafkaLambda', name: 'RunsNotEnded' } as const;
+
 /** The org id cdk.json ships with, so `cdk synth` works from a fresh clone. */
 const PLACEHOLDER_ORG_ID = 'org_ReplaceMe0000000';
 
@@ -46,6 +61,8 @@ class PortKafkaStack extends Stack {
   readonly consumer: ConsumerFunction;
   /** Claims and final reports of runs, shared by every container of the function. */
   readonly runLedger: RunLedger;
+  /** The scheduled function that ends interrupted and stale runs; undefined when turned off. */
+  readonly sweeper: Sweeper | undefined;
 
   constructor(scope: Construct, id: string, props: PortKafkaStackProps) {
     super(scope, id, props);
@@ -131,6 +148,61 @@ class PortKafkaStack extends Stack {
     }
     parking?.queue.grantSendMessages(fn);
 
+    const sweeping = config.sweeper;
+    this.sweeper = sweeping === undefined ? undefined : new Sweeper(this, 'Sweeper', {
+      projectRoot,
+      intervalMinutes: sweeping.intervalMinutes,
+      logRetention: config.logRetentionDays as RetentionDays,
+      environment: {
+        POWERTOOLS_LOG_LEVEL: config.logLevel,
+        PORT_REGION: config.portRegion,
+        ...(config.portApiUrl === undefined ? {} : { PORT_API_URL: config.portApiUrl }),
+        PORT_CREDENTIALS_SECRET_ARN: portSecret.secret.secretArn,
+        RUN_LEDGER_TABLE: this.runLedger.table.tableName,
+        STALE_RUN_MAX_AGE_MINUTES: String(sweeping.staleRunMaxAgeMinutes),
+        RERUN_GRACE_MINUTES: String(sweeping.rerunGraceMinutes),
+        // Several backends share the action identifiers: the sweeper then leaves Port's listing alone.
+        ...(config.environment === undefined ? {} : { BACKEND_ENVIRONMENT: config.environment }),
+        ...(props.actionIdentifiers === undefined || props.actionIdentifiers.length === 0
+          ? {}
+          : { SWEEP_ACTIONS: [...new Set(props.actionIdentifiers)].join(',') }),
+      },
+    });
+    if (this.sweeper !== undefined && sweeping !== undefined) {
+      const sweeperFn = this.sweeper.function;
+      this.runLedger.grantSweep(sweeperFn);
+      portSecret.secret.grantRead(sweeperFn);
+      if (portSecret.kmsKeyArn !== undefined) {
+        this.sweeper.role.addToPolicy(
+          new PolicyStatement({
+            actions: ['kms:Decrypt'],
+            resources: [portSecret.kmsKeyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+          })
+        );
+      }
+      if (sweeping.staleRunMaxAgeMinutes > 0 && (props.actionIdentifiers ?? []).length === 0) {
+        Annotations.of(this).addWarningV2(
+          'port-kafka:sweeperWithoutActions',
+          'The sweeper got no action identifiers (PortKafkaStackProps.actionIdentifiers), so it cannot list runs left IN_PROGRESS in Port; only lapsed claims are swept.'
+        );
+      }
+    }
+
+    // Runs Port refused to end (wrong credentials, a run it will not let this client change):
+    // counted from both functions' logs, one alarm.
+    const runsNotEndedLogs: ILogGroup[] = [this.consumer.logGroup, ...(this.sweeper ? [this.sweeper.logGroup] : [])];
+    const runsNotEndedFilters = runsNotEndedLogs.map(
+      (logGroup, i) =>
+        new MetricFilter(this, i === 0 ? 'RunsNotEndedFilter' : 'SweeperRunsNotEndedFilter', {
+          logGroup,
+          filterPattern: RUN_NOT_ENDED_PATTERN,
+          metricNamespace: RUNS_NOT_ENDED_METRIC.namespace,
+          metricName: RUNS_NOT_ENDED_METRIC.name,
+          metricValue: '1',
+        })
+    );
+
     const sources: KafkaTopicSource[] = [
       {
         name: 'Runs',
@@ -170,6 +242,8 @@ class PortKafkaStack extends Stack {
       fn,
       offsetLagThreshold: config.offsetLagThreshold,
       queues,
+      runsNotEnded: runsNotEndedFilters[0]!.metric({ statistic: 'Sum', period: Duration.minutes(5) }),
+      ...(this.sweeper === undefined ? {} : { sweeper: this.sweeper.function }),
       ...(config.alarmTopicArn === undefined ? {} : { topicArn: config.alarmTopicArn }),
       ...(config.alarmEmail === undefined ? {} : { email: config.alarmEmail }),
     });
@@ -185,6 +259,7 @@ class PortKafkaStack extends Stack {
     new CfnOutput(this, 'KafkaSecretArn', { value: kafkaSecret.secret.secretArn });
     new CfnOutput(this, 'PortSecretArn', { value: portSecret.secret.secretArn });
     new CfnOutput(this, 'RunLedgerTableName', { value: this.runLedger.table.tableName });
+    if (this.sweeper !== undefined) new CfnOutput(this, 'SweeperFunctionName', { value: this.sweeper.function.functionName });
     if (parking !== undefined) new CfnOutput(this, 'ParkedQueueUrl', { value: parking.queue.queueUrl });
     if (failures !== undefined) new CfnOutput(this, 'FailedBatchesQueueUrl', { value: failures.queue.queueUrl });
     if (alarms.topic !== undefined) new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
@@ -192,4 +267,4 @@ class PortKafkaStack extends Stack {
 }
 
 export type { PortKafkaStackProps };
-export { HANDLER_ENTRY, PLACEHOLDER_ORG_ID, PortKafkaStack };
+export { HANDLER_ENTRY, PLACEHOLDER_ORG_ID, PortKafkaStack, RUNS_NOT_ENDED_METRIC };

@@ -11,15 +11,18 @@ const PORT_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:port/api-
 const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const IMPORTED = { kafkaSecretArn: KAFKA_ARN, portSecretArn: PORT_ARN };
 
-/** All statements of all IAM policies in the template. */
+/**
+ * All statements of the consumer function's IAM policies (the sweeper's role and
+ * the schedule's are checked in sweeper.test.ts).
+ */
 function statements(template: Template): Record<string, unknown>[] {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (p) => (p as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties.PolicyDocument.Statement
-  );
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => /"ConsumerRole/.test(JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles)))
+    .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties.PolicyDocument.Statement);
 }
 
 function envOf(template: Template): Record<string, unknown> {
-  const fns = Object.values(template.findResources('AWS::Lambda::Function'));
+  const fns = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Consumes Port Kafka topics and reports to Port' } }));
   expect(fns).toHaveLength(1);
   return (fns[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
 }
@@ -178,7 +181,8 @@ describe('provisioned mode', () => {
     });
     expect(envOf(template).REPORT_BATCH_ITEM_FAILURES).toBe('true');
     template.resourceCountIs('AWS::SQS::Queue', 2);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    // Errors, lag, two queues, runs not ended, the sweeper.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
   });
 
   it('tells the function when partial batch responses are off', () => {
@@ -340,9 +344,21 @@ describe('parking queue', () => {
 });
 
 describe('alarms', () => {
-  it('watches errors, offset lag and parked records', () => {
+  it('watches errors, offset lag, parked records, runs Port refused to end and the sweeper', () => {
     const { template } = synth({ ...IMPORTED, offsetLagThreshold: 500 });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'PortKafkaLambda',
+      MetricName: 'RunsNotEnded',
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^SweeperFunction') } }],
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/Lambda', MetricName: 'Errors', Threshold: 1 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda',

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import type { IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IAlarmAction, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -17,6 +17,10 @@ interface ConsumerAlarmsProps {
   readonly offsetLagThreshold: number;
   /** Queues whose visible messages need a human (parked, failed batches). */
   readonly queues: readonly { readonly name: string; readonly queue: IQueue }[];
+  /** Runs Port refused to end (the stack's log metric filters): any is an alarm. */
+  readonly runsNotEnded?: IMetric;
+  /** The sweeper function: a failed pass left runs it could not end. */
+  readonly sweeper?: IFunction;
   /** Existing topic to notify. */
   readonly topicArn?: string;
   /** Address to subscribe to a topic the stack creates. */
@@ -87,6 +91,36 @@ class ConsumerAlarms extends Construct {
       }),
       actions
     );
+
+    if (props.runsNotEnded !== undefined) {
+      this.add(
+        new Alarm(this, 'RunsNotEnded', {
+          alarmDescription:
+            'Port refused to end a run (wrong or revoked Port credentials, or a run this client may not change): it stays IN_PROGRESS in Port. Fix the credentials, then redrive the parked records (docs/operations.md).',
+          metric: props.runsNotEnded,
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        actions
+      );
+    }
+
+    if (props.sweeper !== undefined) {
+      this.add(
+        new Alarm(this, 'SweeperErrors', {
+          alarmDescription:
+            'A sweeper pass could not end some runs (Port or the run ledger failed) and will try again; if this persists, runs stay IN_PROGRESS in Port. See the sweeper log group.',
+          metric: props.sweeper.metricErrors({ period, statistic: 'Sum' }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }),
+        actions
+      );
+    }
 
     for (const { name, queue } of props.queues) {
       this.add(

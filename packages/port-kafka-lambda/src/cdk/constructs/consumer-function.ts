@@ -5,7 +5,7 @@ import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from '
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER } from '../bundling.js';
+import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE } from '../bundling.js';
 
 
 interface ConsumerFunctionProps {
@@ -68,19 +68,17 @@ class ConsumerFunction extends Construct {
         ...props.environment,
       },
       bundling: {
+        // The settings `npm run bench` measures (bundling.ts says why each).
         format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
+        target: LAMBDA_BUNDLE.target,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
         banner: CREATE_REQUIRE_BANNER,
-        minify: true,
+        minify: LAMBDA_BUNDLE.minify,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
-        // Source maps only need positions; the sources would double the asset.
-        sourcesContent: false,
+        sourcesContent: LAMBDA_BUNDLE.sourcesContent,
         charset: Charset.UTF8,
-        // The AWS SDK is bundled rather than taken from the runtime, so the
-        // deployed code runs the SDK version the lock file pins and tests use.
-        externalModules: [],
+        externalModules: [...LAMBDA_BUNDLE.externalModules],
         esbuildArgs: { '--conditions': BUNDLE_CONDITIONS.join(',') },
         logLevel: LogLevel.WARNING,
       },
