@@ -1,12 +1,14 @@
 // `npm run bench`: prints the handler's figures. Not a test: nothing here
 // passes or fails; it measures, on this machine, in one run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER } from '../src/cdk/bundling.js';
+import { build, type Metafile } from 'esbuild';
+import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE } from '../src/cdk/bundling.js';
+import { describeFirstRuns, measureFirstRuns } from './first-run.js';
+import { powertoolsHandler } from './powertools.js';
 import { baseline, lambdaContext, routingHandler, runBatch } from './routing.js';
 
 /** The repository root: the template whose handler is bundled and measured. */
@@ -35,16 +37,18 @@ const rate = async (records: number, fn: () => unknown, ms = 700): Promise<numbe
 };
 
 const throughput = async () => {
-  console.log('\n## Per-record cost: decode + validate + route (Port calls stubbed out) vs base64 + JSON.parse');
-  console.log('batch size | handler rec/s | baseline rec/s | handler µs/rec | baseline µs/rec | ratio');
+  console.log('\n## Per-record cost: decode + validate + route (Port calls stubbed out) vs base64 + JSON.parse, and vs Powertools kafkaConsumer + zod');
+  console.log('batch size | handler µs/rec | baseline µs/rec | Powertools+zod µs/rec | vs baseline | vs Powertools+zod (goal ≤ 1.2x)');
   const handler = routingHandler();
+  const powertools = powertoolsHandler();
   for (const size of [1, 100, 10_000]) {
     const event = runBatch(size);
     const context = lambdaContext(600_000);
     const h = await rate(size, () => handler(event, context));
     const b = await rate(size, () => baseline(event));
+    const p = await rate(size, () => powertools(event, context));
     console.log(
-      `${String(size).padStart(10)} | ${fmt(h).padStart(13)} | ${fmt(b).padStart(14)} | ${fmt(1e6 / h, 2).padStart(14)} | ${fmt(1e6 / b, 2).padStart(15)} | ${fmt(b / h, 2)}x`
+      `${String(size).padStart(10)} | ${fmt(1e6 / h, 2).padStart(14)} | ${fmt(1e6 / b, 2).padStart(15)} | ${fmt(1e6 / p, 2).padStart(21)} | ${fmt(b / h, 2).padStart(10)}x | ${fmt(p / h, 2)}x`
     );
   }
 };
@@ -70,39 +74,103 @@ const memory = () => {
   console.log(`peak RSS added (kernel maxRSS): ${fmt(m.maxRssAddedMb, 1)} MB`);
 };
 
-const bundle = async () => {
-  console.log('\n## Bundle and cold start (esbuild with the options the CDK construct uses)');
-  const outfile = join(scratch, 'index.mjs');
-  await build({
-    entryPoints: [join(root, 'lambda/handler.ts')],
+/** The AWS SDK inside the bundle, or left to the copy the nodejs24.x runtime provides. */
+const SDK_VARIANTS = [
+  { label: 'AWS SDK bundled', externalModules: [] as string[] },
+  { label: 'AWS SDK from the runtime', externalModules: ['@aws-sdk/*'] },
+] as const;
+
+/** Bundles `entry` with the construct's esbuild settings; returns the output path and esbuild's metafile. */
+const bundleEntry = async (entry: string, outdir: string, externalModules: readonly string[]) => {
+  mkdirSync(outdir, { recursive: true });
+  const outfile = join(outdir, 'index.mjs');
+  const result = await build({
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
-    target: 'node24',
     format: 'esm',
-    minify: true,
+    target: LAMBDA_BUNDLE.target,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    minify: LAMBDA_BUNDLE.minify,
     sourcemap: true,
+    sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+    charset: 'utf8',
+    external: [...externalModules],
     outfile,
     banner: { js: CREATE_REQUIRE_BANNER },
     conditions: [...BUNDLE_CONDITIONS],
+    metafile: true,
     logLevel: 'silent',
   });
-  console.log(`bundle: ${fmt(statSync(outfile).size / 1024)} kB (+ ${fmt(statSync(`${outfile}.map`).size / 1024)} kB source map)`);
-  // Cold start = a fresh Node process importing the bundle (module init: config,
-  // SDK clients, registries), minus a fresh process that imports nothing.
-  const env = { ...process.env, PORT_ORG_ID: 'org_bench', PORT_CLIENT_ID: 'x', PORT_CLIENT_SECRET: 'y', AWS_REGION: 'eu-west-1' };
-  const time = (args: string[]) => {
-    const runs: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const start = performance.now();
-      const r = spawnSync(process.execPath, args, { env });
-      if (r.status !== 0) throw new Error(r.stderr.toString());
-      runs.push(performance.now() - start);
-    }
-    return runs.sort((a, b) => a - b)[3] ?? 0;
+  return { outfile, metafile: result.metafile };
+};
+
+/** The largest packages (or source folders) of a bundle, from esbuild's metafile. */
+const biggest = (metafile: Metafile, count: number): string => {
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined);
+  const sizes = new Map<string, number>();
+  for (const [file, input] of Object.entries(output?.inputs ?? {})) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? (file.includes('port-kafka-lambda/src/') ? 'port-kafka-lambda (own code)' : 'template');
+    sizes.set(pkg, (sizes.get(pkg) ?? 0) + input.bytesInOutput);
+  }
+  return [...sizes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([pkg, bytes]) => `${pkg} ${fmt(bytes / 1024)} kB`)
+    .join(', ');
+};
+
+/**
+ * Median wall time of `runs` fresh processes running `args`. The environment is
+ * a Lambda's without AWS_LAMBDA_INITIALIZATION_TYPE, so nothing is prefetched:
+ * this is module init alone (the first-run section below shows the rest).
+ */
+const processTime = (args: string[], runs: number, cwd: string): number => {
+  const env = {
+    PATH: process.env.PATH,
+    NODE_OPTIONS: '--enable-source-maps',
+    AWS_LAMBDA_FUNCTION_NAME: 'port-kafka-bench',
+    PORT_ORG_ID: 'org_bench',
+    PORT_CLIENT_ID: 'x',
+    PORT_CLIENT_SECRET: 'y',
+    AWS_REGION: 'eu-west-1',
   };
-  const empty = time(['-e', '0']);
-  const withBundle = time(['-e', `await import(${JSON.stringify(outfile)})`, '--input-type=module']);
-  console.log(`cold start (median of 7): ${fmt(withBundle - empty, 1)} ms of module init on top of ${fmt(empty, 1)} ms bare Node start`);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const r = spawnSync(process.execPath, args, { env, cwd });
+    if (r.status !== 0) throw new Error(r.stderr.toString());
+    times.push(performance.now() - start);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)] ?? 0;
+};
+
+const FIRST_RUN_LATENCY_MS = 30;
+const FIRST_RUNS = 7;
+
+const bundle = async () => {
+  console.log('\n## Bundle, cold start and the first run (esbuild with the options the CDK construct uses)');
+  // Where a bundle that leaves the SDK out finds it: the runtime's copy in Lambda, the repository's here.
+  symlinkSync(join(root, 'node_modules'), join(scratch, 'node_modules'), 'dir');
+  const bare = processTime(['-e', '0'], 11, scratch);
+  console.log(`bare Node start (node -e 0, median of 11): ${fmt(bare, 1)} ms`);
+  for (const variant of SDK_VARIANTS) {
+    const dir = join(scratch, variant.externalModules.length === 0 ? 'sdk-bundled' : 'sdk-runtime');
+    const handler = await bundleEntry(join(root, 'lambda/handler.ts'), join(dir, 'handler'), variant.externalModules);
+    const size = statSync(handler.outfile).size / 1024;
+    const withBundle = processTime(['--input-type=module', '-e', `await import(${JSON.stringify(handler.outfile)})`], 11, scratch);
+    const init = withBundle - bare;
+    console.log(`\n### ${variant.label}`);
+    console.log(
+      `bundle: ${fmt(size)} kB = ${fmt(size / 400, 2)}x the 400 kB goal (+ ${fmt(statSync(`${handler.outfile}.map`).size / 1024)} kB source map); biggest: ${biggest(handler.metafile, 6)}`
+    );
+    console.log(`module init (median of 11, import minus bare start): ${fmt(init, 1)} ms = ${fmt(init / bare, 2)}x a bare Node start (goal ≤ 1x)`);
+    const firstRun = await bundleEntry(fileURLToPath(new URL('first-run-entry.ts', import.meta.url)), join(dir, 'first-run'), variant.externalModules);
+    const runs = await measureFirstRuns({ bundle: firstRun.outfile, scratch: dir, latencyMs: FIRST_RUN_LATENCY_MS, runs: FIRST_RUNS });
+    for (const line of describeFirstRuns(`first run on a cold process (median of ${FIRST_RUNS}, ${FIRST_RUN_LATENCY_MS} ms per Port and Secrets Manager call)`, runs)) {
+      console.log(line);
+    }
+  }
 };
 
 const lifecycle = async () => {
@@ -123,13 +191,14 @@ const consumer = async () => {
   await benchConsumer();
 };
 
+/** `npm run bench` runs every section; `npm run bench -- bundle throughput` only those. */
+const sections: Record<string, () => unknown> = { throughput, memory, bundle, lifecycle, consumer };
+const chosen = process.argv.slice(2);
 try {
   console.log(`port-kafka-lambda benchmark — Node ${process.version}, ${process.arch}`);
-  await throughput();
-  memory();
-  await bundle();
-  await lifecycle();
-  await consumer();
+  for (const [name, run] of Object.entries(sections)) if (chosen.length === 0 || chosen.includes(name)) await run();
 } finally {
+  // The link to node_modules goes first, so that removing the scratch folder cannot follow it.
+  rmSync(join(scratch, 'node_modules'), { force: true });
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -223,6 +223,7 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
       ...headers,
     });
     res.end(text);
+    record.answeredAt = now();
   };
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {

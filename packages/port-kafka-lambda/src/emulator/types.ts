@@ -56,6 +56,12 @@ interface RecordedRequest {
   fault: 'status' | 'delay' | 'drop' | undefined;
   /** Emulator clock (ms) when the request arrived. */
   at: number;
+  /**
+   * Emulator clock (ms) when the answer was written; undefined while none was
+   * (dropped, or still open). With `at` it gives the request's interval on the
+   * server, which the first-run benchmark uses to tell sequential calls from overlapping ones.
+   */
+  answeredAt?: number;
 }
 
 interface EmulatorClient {
