@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PortClient, PortRun } from '../port/client.js';
-import { RunStatus, isEndedStatus } from '../port/types.js';
+import { RunStatus } from '../port/types.js';
 import { isRetryable } from '../runs/errors.js';
-import { type ClaimRequest, entryState, type FinalReport, type LedgerEntry, type RunLedger } from '../runs/ledger/ledger.js';
-import { createReporter, errorText, failureReport, interruptedReport, isNotFound, lapsedClaim } from '../runs/report.js';
+import { createRunEnder, type Ending } from '../runs/end.js';
+import { entryState, type FinalReport, type LedgerEntry, type RunLedger } from '../runs/ledger/ledger.js';
+import { errorText, failureReport, interruptedReport, lapsedClaim } from '../runs/report.js';
 
 /**
  * The sweeper: a scheduled pass that ends the runs nothing else will end.
@@ -82,7 +83,6 @@ interface Sweeper {
 }
 
 const MINUTE = 60_000;
-const DEFAULT_CLAIM_MS = 60_000;
 
 const minutes = (ms: number): string => {
   const m = ms / MINUTE;
@@ -103,74 +103,23 @@ const runAgeMs = (run: PortRun, now: number): number | undefined => {
   return times.length === 0 ? undefined : now - Math.max(...times);
 };
 
-type Ending = 'ended' | 'already-ended' | 'left-alone' | 'resent';
 type Unended = Exclude<Ending, 'ended'>;
 
 const createSweeper = (options: SweeperOptions): Sweeper => {
   const { ledger, port, logger } = options;
   const now = options.now ?? Date.now;
   const owner = options.owner ?? `sweeper/${randomUUID().slice(0, 8)}`;
-  const claimMs = options.claimMs ?? DEFAULT_CLAIM_MS;
-  const reporter = createReporter({ port, ledger, notEndedMessage: 'Run could not be ended in Port; the next sweep tries again' });
-
-  /** Sends a report an attempt stored but could not deliver, then marks it done. */
-  const resend = async (entry: LedgerEntry, log: Logger): Promise<'resent'> => {
-    const report = entry.report as FinalReport;
-    await reporter.deliver(report, undefined, log);
-    await ledger.markDelivered(entry.runId);
-    log.info('Sent a stored report that its attempt could not deliver', { status: report.patch.status });
-    return 'resent';
-  };
-
-  /**
-   * Claims the run, checks Port, sends the report `make` builds, then records it.
-   * The report is sent while the claim is held and stored after: if sending fails,
-   * the claim is handed back (a lapsed claim stays listed for the next pass).
-   */
-  const claimAndEnd = async (
-    runId: string,
-    request: Omit<ClaimRequest, 'owner' | 'expiresAt'>,
-    make: (interrupted: LedgerEntry | undefined) => FinalReport,
-    log: Logger,
-  ): Promise<Ending> => {
-    const claimed = await ledger.claim(runId, { ...request, owner, expiresAt: now() + claimMs });
-    if (!claimed.claimed) {
-      // Taken over or finished since it was listed: a stored report is sent, anything else is someone else's.
-      return entryState(claimed.entry, now()) === 'reported' ? resend(claimed.entry, log) : 'left-alone';
-    }
-    const claim = claimed.entry;
-    const handBack = async (error: unknown): Promise<never> => {
-      await ledger.release(claim).catch(() => undefined);
-      throw error;
-    };
-    let status: string;
-    try {
-      status = (await port.getRun(runId)).status;
-    } catch (error) {
-      if (isNotFound(error)) {
-        // Nothing to end; marked done so later passes do not ask again.
-        await ledger.markDelivered(runId);
-        log.warn('Run does not exist in Port; nothing to end');
-        return 'already-ended';
-      }
-      return handBack(error);
-    }
-    if (isEndedStatus(status)) {
-      await ledger.markDelivered(runId);
-      return 'already-ended';
-    }
-    const report = make(claimed.interrupted);
-    try {
-      await reporter.deliver(report, undefined, log);
-    } catch (error) {
-      return handBack(error);
-    }
-    await ledger.storeResult(runId, owner, report).catch((error: unknown) => {
-      log.warn('Could not store the sent report in the run ledger', { error: errorText(error) });
-    });
-    await ledger.markDelivered(runId);
-    return 'ended';
-  };
+  const claimMs = options.claimMs ?? 60_000;
+  const ender = createRunEnder({
+    port,
+    ledger,
+    owner,
+    claimMs,
+    notEndedMessage: 'Run could not be ended in Port; the next sweep tries again',
+    now,
+  });
+  const claimAndEnd = ender.end;
+  const resend = ender.resend;
 
   /** Step 1: lapsed claims, by their action's policy. */
   const sweepLapsedClaims = async (report: SweepReport): Promise<void> => {
