@@ -18,7 +18,8 @@ Commands (run from the project root, where lambda/app.ts is):
   to-kafka-event <file>...   wrap Port messages in a Lambda Kafka event
   consume                    a long-lived Kafka consumer on Port's brokers, running the same handler
   build-consumer [outdir]    bundle the consumer into one file for a container image
-  port sync|pull             actions as code: write the app's actions and automations to Port, or pull an action's inputs`;
+  port sync|pull             actions as code: write the app's actions and automations to Port, or pull an action's inputs
+  redrive [--replay|--fail] [--apply]  the parking and on-failure queues: list, replay through the handler, or end their runs`;
 
 const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number | void>> = {
   demo: runDemo,
@@ -36,6 +37,8 @@ const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number | voi
   },
   'build-consumer': runBuildConsumer,
   port: (argv) => runPort(argv),
+  // The SQS client loads only when asked for.
+  redrive: async (argv) => (await import('./redrive.js')).runRedrive(argv),
 };
 
 const [command, ...rest] = process.argv.slice(2);

@@ -263,7 +263,7 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
     const latency = emulator.latencyMs;
     if (latency > 0) await sleep(latency);
 
-    const r = takeFault(method, url.pathname)?.respond ?? emulator.faultPolicy?.({ method, path: url.pathname });
+    const r = takeFault(method, url.pathname)?.respond ?? emulator.faultPolicy?.({ method, path: url.pathname, body });
     if (r) {
       if ('drop' in r) {
         record.fault = 'drop';

@@ -22,7 +22,7 @@ type FaultResponse =
  * Decides a fault for each request no scripted fault matched (chaos tests: a
  * seeded share of all calls fails). Undefined lets the request through.
  */
-type FaultPolicy = (request: { method: string; path: string }) => FaultResponse | undefined;
+type FaultPolicy = (request: { method: string; path: string; body: unknown }) => FaultResponse | undefined;
 
 /** A change that ended a run, as the emulator accepted it (at most one per run: Port refuses the rest). */
 interface RunEnding {

@@ -20,6 +20,8 @@ export interface EnsureKafkaJarsOptions {
   /** How long to wait for another process that is downloading; default 10 minutes. */
   lockTimeoutMs?: number;
   log?: (message: string) => void;
+  /** What the jars are, for the log line (default "Kafka broker"). */
+  what?: string;
 }
 
 export interface KafkaJars {
@@ -66,7 +68,7 @@ export async function ensureKafkaJars(options: EnsureKafkaJarsOptions = {}): Pro
     if (await isComplete(libDir, wanted)) return done(false);
     await assertToolsPresent();
     const tmpDir = join(dirname(libDir), `${basename(libDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    log(`Downloading Kafka broker jars with Maven into ${libDir} ...`);
+    log(`Downloading ${options.what ?? 'Kafka broker'} jars with Maven into ${libDir} ...`);
     try {
       await runOrThrow('mvn', [
         '-q',
