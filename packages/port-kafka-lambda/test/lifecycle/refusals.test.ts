@@ -151,6 +151,40 @@ describe('every accepted run ends, whatever Port refuses', () => {
     });
   });
 
+  describe('a 422 on the ending PATCH', () => {
+    it('leaves the record for a retry, not a refusal, when Port cannot say whether the run ended; the retry finds it ended', async () => {
+      // Prepare: the final PATCH is applied but its answer lost; the client's retry gets 422 and the status check finds Port down.
+      let harness: Harness | undefined;
+      const counter = countingAction('count_me', async ({ runId }) => {
+        harness?.emulator.faults.push(
+          { match: { method: 'PATCH', path: runPath(runId) }, respond: { drop: true, afterHandling: true } },
+          { match: { method: 'GET', path: runPath(runId) }, times: 3, respond: { status: 503 } },
+        );
+        return { summary: 'done once' };
+      });
+      h = harness = await createHarness({ actions: [counter.action] });
+      const { runId, message } = newRun(h, 'count_me');
+      const event = runsEvent([message]);
+
+      // Act
+      const first = await h.handler(event, lambdaContext()).catch((error: unknown) => error);
+      const firstOutcomes = h.lastOutcomes();
+      const second = await h.handler(event, lambdaContext());
+
+      // Assess
+      expect(first).toBeInstanceOf(Error);
+      expect(firstOutcomes).toEqual([
+        expect.objectContaining({ status: 'retry', reason: 'transient', detail: expect.stringMatching(/^PortUnavailableError: .*GET/) }),
+      ]);
+      expect(second).toEqual({ batchItemFailures: [] });
+      expect(h.lastOutcomes()).toEqual([expect.objectContaining({ status: 'succeeded', reason: 'report-resent' })]);
+      expect(h.parker.records).toEqual([]);
+      expect(counter.timesRun(runId)).toBe(1);
+      expect(h.emulator.getRun(runId)).toMatchObject({ status: 'SUCCESS', summary: 'done once' });
+      expect(h.emulator.endings.filter((e) => e.runId === runId)).toHaveLength(1);
+    });
+  });
+
   describe('when Port refuses even the PATCH that ends the run', () => {
     it('parks the record as run-not-ended with a log line an alarm can match, and re-reports without executing once Port takes it', async () => {
       // Prepare: the report and the plain FAILURE after it are both refused.
