@@ -8,6 +8,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
+import { PortKafkaError } from '../../errors.js';
 import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER } from '../bundling.js';
 
 /**
@@ -59,7 +60,7 @@ class Sweeper extends Construct {
   constructor(scope: Construct, id: string, props: SweeperProps) {
     super(scope, id);
     if (!existsSync(SWEEPER_ENTRY)) {
-      throw new Error(`The sweeper's entry ${SWEEPER_ENTRY} is missing: the port-kafka-lambda package ships src/ beside dist/`);
+      throw new PortKafkaError(`The sweeper's entry ${SWEEPER_ENTRY} is missing: the port-kafka-lambda package ships src/ beside dist/`);
     }
 
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
