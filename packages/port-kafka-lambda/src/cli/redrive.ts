@@ -9,6 +9,7 @@ import type { BatchReport } from '../batch/outcome.js';
 import { loadConfig } from '../config.js';
 import { batchContext } from '../consumer/context.js';
 import { createHandler } from '../handler.js';
+import { InputError } from './invoke/errors.js';
 import type { KafkaRecord } from '../kafka/event.js';
 import { createLogger } from '../logging/logger.js';
 import { MemoryParker } from '../parking/parker.js';
@@ -54,27 +55,25 @@ interface Args {
   max: number;
 }
 
-class UsageError extends Error {}
-
 const parseArgs = (argv: readonly string[]): Args => {
   const args: Args = { mode: 'list', apply: false, queues: [], discardMetadata: false, max: 1000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--replay' || a === '--fail') {
       const mode = a === '--replay' ? 'replay' : 'fail';
-      if (args.mode !== 'list' && args.mode !== mode) throw new UsageError('--replay and --fail exclude each other');
+      if (args.mode !== 'list' && args.mode !== mode) throw new InputError('--replay and --fail exclude each other');
       args.mode = mode;
     } else if (a === '--apply' || a === '--yes') args.apply = true;
     else if (a === '--discard-metadata') args.discardMetadata = true;
     else if (a === '--queue') {
       const url = argv[++i];
-      if (url === undefined || !/^https?:\/\//.test(url)) throw new UsageError('--queue needs a queue URL');
+      if (url === undefined || !/^https?:\/\//.test(url)) throw new InputError('--queue needs a queue URL');
       args.queues.push(url);
     } else if (a === '--max') {
       const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError('--max needs a positive integer');
+      if (!Number.isInteger(n) || n < 1) throw new InputError('--max needs a positive integer');
       args.max = n;
-    } else throw new UsageError(`Unknown argument ${a ?? ''}`);
+    } else throw new InputError(`Unknown argument ${a ?? ''}`);
   }
   return args;
 };
