@@ -1,10 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { exampleApp } from '../test/helpers/example-app.js';
 import { createHandler } from '../src/handler.js';
 import { loadConfig } from '../src/config.js';
 import { MemoryParker } from '../src/parking/parker.js';
 import { createPortClient } from '../src/port/client.js';
 import type { RunExecutor } from '../src/runs/execute.js';
+import { ConsumerMetrics } from '../src/telemetry/metrics.js';
 import { kafkaEvent, kafkaRecord, lambdaContext, loadEvent, ORG_ID } from '../src/testing/factories.js';
 
 /**
@@ -12,7 +14,7 @@ import { kafkaEvent, kafkaRecord, lambdaContext, loadEvent, ORG_ID } from '../sr
  * normalise, route to the registered action. The run executor answers at once,
  * so the figures are the handler's own per-record cost.
  */
-const routingHandler = (onRun?: () => void) => {
+const routingHandler = (onRun?: () => void, options: { metrics?: boolean } = {}) => {
   const runs: RunExecutor = {
     execute: async () => {
       onRun?.();
@@ -29,6 +31,8 @@ const routingHandler = (onRun?: () => void) => {
     changeHandlers: exampleApp.changeHandlers ?? [],
     parker: new MemoryParker(),
     runs,
+    // The production metrics: counted per record, one EMF line per set of dimension values per invocation.
+    ...(options.metrics ? { telemetry: { metrics: new ConsumerMetrics({ metrics: new Metrics({ namespace: 'Bench', serviceName: 'bench' }) }) } } : {}),
   });
 };
 

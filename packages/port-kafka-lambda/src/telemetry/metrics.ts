@@ -8,20 +8,71 @@ const REASON_PATTERN = /^[a-z0-9][a-z0-9-]{0,47}$/;
 const boundedReason = (reason: string): string => (REASON_PATTERN.test(reason) ? reason : 'other');
 
 /**
- * EMF allows at most 100 values per metric in one line, and Powertools
- * publishes (and drops the dimensions) on its own when a metric reaches 100:
- * lines are cut before that.
+ * Durations kept per metric and group in one invocation. EMF takes at most
+ * 100 values per metric in a line (Powertools publishes on its own, and drops
+ * the dimensions, when a metric reaches 100), and each value costs ~2 µs to
+ * write through Powertools: a batch of 10,000 runs would pay 20 ms for its
+ * durations alone. Past this many, a uniform sample is kept (reservoir
+ * sampling), so every group is one line. The default batch (50) keeps all.
  */
-const MAX_VALUES_PER_LINE = 99;
+const MAX_DURATION_SAMPLES = 99;
 
 type DimensionSet = Readonly<Record<string, string>>;
 
+/** A reservoir of durations: at most MAX_DURATION_SAMPLES of `seen`, each kept with equal chance. */
+interface Samples {
+  readonly values: number[];
+  seen: number;
+}
+
 /** Metrics that share dimension values, published as one EMF line. */
 interface Group {
-  /** Dimensions besides `service` (Powertools adds it): none, or one set. */
-  readonly sets: readonly DimensionSet[];
+  /** Dimensions besides `service` (Powertools adds it). */
+  readonly dimensions: DimensionSet;
   readonly counts: Map<MetricName, number>;
-  readonly values: Map<MetricName, number[]>;
+  readonly samples: Map<MetricName, Samples>;
+}
+
+const newGroup = (dimensions: DimensionSet): Group => ({ dimensions, counts: new Map(), samples: new Map() });
+
+/** Groups by one dimension value, and by that value and a reason (one map level each, no key strings). */
+class GroupTable {
+  readonly #byValue = new Map<string, Group>();
+  readonly #byValueReason = new Map<string, Map<string, Group>>();
+  constructor(private readonly dimension: string) {}
+
+  of(value: string): Group {
+    let group = this.#byValue.get(value);
+    if (group === undefined) {
+      group = newGroup({ [this.dimension]: value });
+      this.#byValue.set(value, group);
+    }
+    return group;
+  }
+
+  withReason(value: string, reason: string): Group {
+    let reasons = this.#byValueReason.get(value);
+    if (reasons === undefined) {
+      reasons = new Map();
+      this.#byValueReason.set(value, reasons);
+    }
+    let group = reasons.get(reason);
+    if (group === undefined) {
+      group = newGroup({ [this.dimension]: value, [Dimension.Reason]: reason });
+      reasons.set(reason, group);
+    }
+    return group;
+  }
+
+  *groups(): Generator<Group> {
+    yield* this.#byValue.values();
+    for (const reasons of this.#byValueReason.values()) yield* reasons.values();
+  }
+
+  clear(): void {
+    this.#byValue.clear();
+    this.#byValueReason.clear();
+  }
 }
 
 interface ConsumerMetricsOptions {
@@ -29,6 +80,8 @@ interface ConsumerMetricsOptions {
   metrics?: Metrics;
   /** Maps the name a run arrived under to its action's identifier, or undefined when no action is registered for it. */
   resolveAction?: (name: string) => string | undefined;
+  /** Source of the duration sample's randomness in [0, 1); default Math.random. */
+  random?: () => number;
 }
 
 /**
@@ -37,20 +90,31 @@ interface ConsumerMetricsOptions {
  * through Powertools Metrics (one line per set of dimension values, so the
  * cost per record is a map update, not a line of output).
  *
- * Where the counts come from (see metrics/instrument.ts): per action and per
+ * Where the counts come from (see telemetry/instrument.ts): per action and per
  * change handler from wrappers around the run executor and the change
  * handlers; what became of each record from the batch report; Port retries,
  * ledger conflicts and errors, and parked records from hooks on those clients.
+ *
+ * A count wanted both per (x, reason) and per x is added to both groups: one
+ * dimension set per line, because Powertools warns on every line whose sets
+ * share a key.
  */
 class ConsumerMetrics {
   readonly powertools: Metrics;
-  readonly #groups = new Map<string, Group>();
+  readonly #service = newGroup({});
+  /** Per (service, reason): keyed by the reason. */
+  readonly #serviceReasons = new Map<string, Group>();
+  readonly #actions = new GroupTable(Dimension.Action);
+  readonly #handlers = new GroupTable(Dimension.ChangeHandler);
   #resolveAction: (name: string) => string | undefined;
   readonly #actionNames = new Map<string, string>();
+  readonly #random: () => number;
+  #pending = false;
 
   constructor(options: ConsumerMetricsOptions = {}) {
     this.powertools = options.metrics ?? new Metrics();
     this.#resolveAction = options.resolveAction ?? ((name) => name);
+    this.#random = options.random ?? Math.random;
   }
 
   /** Sets how run names map to action identifiers (the handler passes its registry). */
@@ -69,77 +133,75 @@ class ConsumerMetrics {
     return value;
   }
 
-  #group(key: string, sets: () => readonly DimensionSet[]): Group {
-    let group = this.#groups.get(key);
+  #count(group: Group, name: MetricName, by = 1): void {
+    group.counts.set(name, (group.counts.get(name) ?? 0) + by);
+    this.#pending = true;
+  }
+
+  #sample(group: Group, name: MetricName, value: number): void {
+    let samples = group.samples.get(name);
+    if (samples === undefined) {
+      samples = { values: [], seen: 0 };
+      group.samples.set(name, samples);
+    }
+    samples.seen++;
+    // Whole microseconds: shorter lines, and nothing finer is meaningful here.
+    const rounded = Math.round(value * 1000) / 1000;
+    if (samples.values.length < MAX_DURATION_SAMPLES) {
+      samples.values.push(rounded);
+    } else {
+      const slot = Math.floor(this.#random() * samples.seen);
+      if (slot < MAX_DURATION_SAMPLES) samples.values[slot] = rounded;
+    }
+    this.#pending = true;
+  }
+
+  #serviceReason(reason: string): Group {
+    let group = this.#serviceReasons.get(reason);
     if (group === undefined) {
-      group = { sets: sets(), counts: new Map(), values: new Map() };
-      this.#groups.set(key, group);
+      group = newGroup({ [Dimension.Reason]: reason });
+      this.#serviceReasons.set(reason, group);
     }
     return group;
   }
 
-  #count(group: Group, name: MetricName, by = 1): void {
-    group.counts.set(name, (group.counts.get(name) ?? 0) + by);
-  }
-
-  #value(group: Group, name: MetricName, value: number): void {
-    const list = group.values.get(name);
-    if (list === undefined) group.values.set(name, [value]);
-    else list.push(value);
-  }
-
-  // One dimension set per line: Powertools warns on every line whose sets
-  // share a key, so a count wanted both per (action, reason) and per action is
-  // added to both groups instead. Keys join the values with a character no
-  // identifier or reason contains.
-  #service = () => this.#group('s', () => []);
-  #serviceReason = (reason: string) => this.#group(`s\u0000${reason}`, () => [{ [Dimension.Reason]: reason }]);
-  #action = (action: string) => this.#group(`a\u0000${action}`, () => [{ [Dimension.Action]: action }]);
-  #actionReason = (action: string, reason: string) =>
-    this.#group(`a\u0000${action}\u0000${reason}`, () => [{ [Dimension.Action]: action, [Dimension.Reason]: reason }]);
-  #handler = (handler: string) => this.#group(`h\u0000${handler}`, () => [{ [Dimension.ChangeHandler]: handler }]);
-  #handlerReason = (handler: string, reason: string) =>
-    this.#group(`h\u0000${handler}\u0000${reason}`, () => [{ [Dimension.ChangeHandler]: handler, [Dimension.Reason]: reason }]);
-
-  /** A count per action and per (action, reason). */
   #countActionReason(action: string, reason: string, name: MetricName): void {
-    this.#count(this.#action(action), name);
-    this.#count(this.#actionReason(action, boundedReason(reason)), name);
+    this.#count(this.#actions.of(action), name);
+    this.#count(this.#actions.withReason(action, boundedReason(reason)), name);
   }
 
-  /** A count per service and per (service, reason). */
   #countServiceReason(reason: string, name: MetricName): void {
-    this.#count(this.#service(), name);
+    this.#count(this.#service, name);
     this.#count(this.#serviceReason(boundedReason(reason)), name);
   }
 
   runStarted(action: string): void {
-    this.#count(this.#action(action), MetricName.RunsStarted);
+    this.#count(this.#actions.of(action), MetricName.RunsStarted);
   }
 
   runDuration(action: string, ms: number): void {
-    this.#value(this.#action(action), MetricName.RunDuration, ms);
+    this.#sample(this.#actions.of(action), MetricName.RunDuration, ms);
   }
 
   /** A run the lifecycle threw on: left for a retry, or failed (`run-not-ended`). */
   runThrew(action: string, retryable: boolean, reason: string): void {
-    if (retryable) this.#count(this.#action(action), MetricName.RunsRetried);
+    if (retryable) this.#count(this.#actions.of(action), MetricName.RunsRetried);
     else this.#countActionReason(action, reason, MetricName.RunsFailed);
   }
 
   changeStarted(handler: string): void {
-    this.#count(this.#handler(handler), MetricName.ChangesStarted);
+    this.#count(this.#handlers.of(handler), MetricName.ChangesStarted);
   }
 
   changeEnded(handler: string, failure: string | undefined, ms: number): void {
-    const group = this.#handler(handler);
+    const group = this.#handlers.of(handler);
     if (failure === undefined) {
       this.#count(group, MetricName.ChangesSucceeded);
     } else {
       this.#count(group, MetricName.ChangesFailed);
-      this.#count(this.#handlerReason(handler, boundedReason(failure)), MetricName.ChangesFailed);
+      this.#count(this.#handlers.withReason(handler, boundedReason(failure)), MetricName.ChangesFailed);
     }
-    this.#value(group, MetricName.ChangeDuration, ms);
+    this.#sample(group, MetricName.ChangeDuration, ms);
   }
 
   parked(reason: string): void {
@@ -148,15 +210,15 @@ class ConsumerMetrics {
 
   /** Bound, so it can be handed to the Port client as its `onRetry` hook. */
   readonly portRetry = (): void => {
-    this.#count(this.#service(), MetricName.PortCallRetries);
+    this.#count(this.#service, MetricName.PortCallRetries);
   };
 
   ledgerConflict(): void {
-    this.#count(this.#service(), MetricName.LedgerConflicts);
+    this.#count(this.#service, MetricName.LedgerConflicts);
   }
 
   ledgerError(): void {
-    this.#count(this.#service(), MetricName.LedgerErrors);
+    this.#count(this.#service, MetricName.LedgerErrors);
   }
 
   /**
@@ -166,11 +228,11 @@ class ConsumerMetrics {
    * theirs, so neither is counted twice here.
    */
   batch(report: BatchReport): void {
-    this.#count(this.#service(), MetricName.Records, report.outcomes.length);
+    this.#count(this.#service, MetricName.Records, report.outcomes.length);
     for (const o of report.outcomes) {
       switch (o.status) {
         case 'succeeded':
-          if (o.action !== undefined) this.#count(this.#action(this.actionOf(o.action)), MetricName.RunsSucceeded);
+          if (o.action !== undefined) this.#count(this.#actions.of(this.actionOf(o.action)), MetricName.RunsSucceeded);
           break;
         case 'failed':
           if (o.action !== undefined) this.#countActionReason(this.actionOf(o.action), o.reason, MetricName.RunsFailed);
@@ -196,44 +258,40 @@ class ConsumerMetrics {
 
   /** True when something was counted since the last flush. */
   get pending(): boolean {
-    return this.#groups.size > 0;
+    return this.#pending;
   }
 
   /**
    * Writes everything counted since the last flush, one EMF line per set of
-   * dimension values (more when a duration has over 99 values), and starts
-   * afresh. Returns the number of lines written.
+   * dimension values, and starts afresh. Returns the number of lines written.
    */
   flush(): number {
+    if (!this.#pending) return 0;
     const m = this.powertools;
     let lines = 0;
+    const write = (group: Group): void => {
+      if (group.counts.size === 0 && group.samples.size === 0) return;
+      if (Object.keys(group.dimensions).length > 0) m.addDimensions(group.dimensions);
+      for (const [name, n] of group.counts) m.addMetric(name, MetricUnit.Count, n);
+      for (const [name, samples] of group.samples) for (const v of samples.values) m.addMetric(name, MetricUnit.Milliseconds, v);
+      m.publishStoredMetrics();
+      lines++;
+    };
     try {
-      for (const group of this.#groups.values()) {
-        let longest = 0;
-        for (const list of group.values.values()) longest = Math.max(longest, list.length);
-        const chunks = Math.max(1, Math.ceil(longest / MAX_VALUES_PER_LINE));
-        for (let chunk = 0; chunk < chunks; chunk++) {
-          for (const set of group.sets) m.addDimensions(set);
-          if (chunk === 0) for (const [name, n] of group.counts) m.addMetric(name, MetricUnit.Count, n);
-          for (const [name, list] of group.values) {
-            for (const v of list.slice(chunk * MAX_VALUES_PER_LINE, (chunk + 1) * MAX_VALUES_PER_LINE)) {
-              m.addMetric(name, MetricUnit.Milliseconds, v);
-            }
-          }
-          if (m.hasStoredMetrics()) {
-            m.publishStoredMetrics();
-            lines++;
-          } else {
-            m.clearDimensions();
-          }
-        }
-      }
+      write(this.#service);
+      for (const group of this.#serviceReasons.values()) write(group);
+      for (const table of [this.#actions, this.#handlers]) for (const group of table.groups()) write(group);
     } finally {
-      this.#groups.clear();
+      this.#service.counts.clear();
+      this.#service.samples.clear();
+      this.#serviceReasons.clear();
+      this.#actions.clear();
+      this.#handlers.clear();
+      this.#pending = false;
     }
     return lines;
   }
 }
 
 export type { ConsumerMetricsOptions };
-export { boundedReason, ConsumerMetrics };
+export { boundedReason, ConsumerMetrics, MAX_DURATION_SAMPLES };
