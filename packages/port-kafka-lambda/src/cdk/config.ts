@@ -39,7 +39,19 @@ const PROVISIONED_ONLY = [
   'bisectBatchOnError',
   'reportBatchItemFailures',
   'onFailureDestination',
+  'onFailureBucket',
+  'onFailureBucketRetentionDays',
+  'esmMetrics',
+  'esmLogLevel',
 ] as const;
+
+/**
+ * Each mapping needs its own consumer group: AWS requires the id to be
+ * unique among all Kafka event sources (and it cannot change once the mapping
+ * exists). Both derived ids keep Port's `<ORG_ID>.` prefix.
+ */
+const RUNS_GROUP_SUFFIX = '-runs';
+const CHANGE_LOG_GROUP_SUFFIX = '-changes';
 
 /** The keys, in the order docs/deploying.md documents them. */
 const CONFIG_KEYS = [
@@ -49,7 +61,10 @@ const CONFIG_KEYS = [
   'portApiUrl',
   'brokers',
   'consumerGroupId',
+  'runsConsumerGroupId',
+  'changeLogConsumerGroupId',
   'kafkaUsername',
+  'kafkaPasswordParameter',
   'consumeChangeLog',
   'kafkaEnabled',
   'kafkaSecretArn',
@@ -75,6 +90,8 @@ const CONFIG_KEYS = [
   'alarmEmail',
   'alarmTopicArn',
   'offsetLagThreshold',
+  'dashboard',
+  'tracing',
   'sweeper',
   'sweeperIntervalMinutes',
   'staleRunMaxAgeMinutes',
@@ -186,6 +203,18 @@ const secretName = z.preprocess(
     .optional()
 );
 
+const CONSUMER_GROUP_EXPECTED = 'expected 1-200 of a-z A-Z 0-9 - / * : _ + = . @';
+
+const optionalConsumerGroup = z.preprocess(
+  blankToUndefined,
+  z
+    .string()
+    .regex(CONSUMER_GROUP_PATTERN, {
+      error: (i) => `${JSON.stringify(i.input)} is not a valid consumer group id; ${CONSUMER_GROUP_EXPECTED}`,
+    })
+    .optional()
+);
+
 const RawConfig = z.object({
   stackName: z.preprocess(
     blankToUndefined,
@@ -247,7 +276,10 @@ const RawConfig = z.object({
           `${JSON.stringify(i.input)} is not a valid consumer group id; expected 1-200 of a-z A-Z 0-9 - / * : _ + = . @`,
       })
   ),
+  runsConsumerGroupId: optionalConsumerGroup,
+  changeLogConsumerGroupId: optionalConsumerGroup,
   kafkaUsername: optionalString,
+  kafkaPasswordParameter: bool().default(false),
   consumeChangeLog: bool().default(false),
   kafkaEnabled: bool().optional(),
   kafkaSecretArn: secretArn('kafkaSecretArn'),
@@ -337,6 +369,8 @@ const RawConfig = z.object({
       .optional()
   ),
   offsetLagThreshold: int(1, 1_000_000_000, 'a positive integer (records)').default(100),
+  dashboard: bool().default(true),
+  tracing: bool().default(false),
   sweeper: bool().default(true),
   sweeperIntervalMinutes: int(1, 1440, 'an integer from 1 to 1440 minutes').default(5),
   // 0 turns the stale-run sweep off; otherwise longer than the function can run (checked below).
@@ -363,6 +397,17 @@ const RawConfig = z.object({
   bisectBatchOnError: bool().optional(),
   reportBatchItemFailures: bool().optional(),
   onFailureDestination: bool().optional(),
+  onFailureBucket: bool().optional(),
+  onFailureBucketRetentionDays: int(1, 3650, 'an integer from 1 to 3650 days').optional(),
+  esmMetrics: bool().optional(),
+  esmLogLevel: z.preprocess(
+    blankToUndefined,
+    z
+      .enum(['INFO', 'DEBUG', 'WARN'], {
+        error: (i) => `${JSON.stringify(i.input)} is not an event source mapping log level; expected INFO, DEBUG or WARN`,
+      })
+      .optional()
+  ),
 });
 type RawConfig = z.output<typeof RawConfig>;
 
@@ -401,16 +446,84 @@ function collect(context: ContextReader, env: NodeJS.ProcessEnv): Record<ConfigK
 }
 
 /**
+ * The consumer group of each mapping: the explicit id, else the configured one
+ * with the mapping's suffix. A configured group that is the Kafka username
+ * (Port's other accepted form) cannot take a suffix: the runs mapping uses it
+ * as it is, and a change.log mapping needs changeLogConsumerGroupId.
+ */
+const consumerGroupsOf = (
+  c: Pick<RawConfig, 'consumerGroupId' | 'runsConsumerGroupId' | 'changeLogConsumerGroupId' | 'kafkaUsername'>
+) => {
+  const isUsername = c.kafkaUsername !== undefined && c.consumerGroupId === c.kafkaUsername;
+  return {
+    runs: c.runsConsumerGroupId ?? (isUsername ? c.consumerGroupId : `${c.consumerGroupId}${RUNS_GROUP_SUFFIX}`),
+    changeLog: c.changeLogConsumerGroupId ?? `${c.consumerGroupId}${CHANGE_LOG_GROUP_SUFFIX}`,
+  };
+};
+
+/** Each mapping's group: unique, valid for Lambda, and one Port lets the org's user join. */
+function consumerGroupProblems(c: RawConfig): [ConfigKey, string][] {
+  const problems: [ConfigKey, string][] = [];
+  const portRule = `expected ${c.orgId}.<name> or the Kafka username (set kafkaUsername to use the username)`;
+  const baseAccepted = isPortConsumerGroup(c.consumerGroupId, c.orgId, c.kafkaUsername);
+  if (!baseAccepted) {
+    problems.push(['consumerGroupId', `${JSON.stringify(c.consumerGroupId)} is not accepted by Port; ${portRule}`]);
+  }
+  const groups = consumerGroupsOf(c);
+  const mappings: { name: string; key: ConfigKey; id: string; explicit: boolean }[] = [
+    { name: 'runs', key: 'runsConsumerGroupId', id: groups.runs, explicit: c.runsConsumerGroupId !== undefined },
+  ];
+  if (c.consumeChangeLog) {
+    mappings.push({ name: 'change.log', key: 'changeLogConsumerGroupId', id: groups.changeLog, explicit: c.changeLogConsumerGroupId !== undefined });
+  }
+  for (const m of mappings) {
+    if (m.explicit) {
+      // Its own pattern check ran with the key; only Port's rule is left.
+      if (!isPortConsumerGroup(m.id, c.orgId, c.kafkaUsername)) {
+        problems.push([m.key, `${JSON.stringify(m.id)} is not accepted by Port; ${portRule}`]);
+      }
+    } else if (baseAccepted) {
+      if (!CONSUMER_GROUP_PATTERN.test(m.id)) {
+        problems.push([
+          'consumerGroupId',
+          `gives the ${m.name} mapping the group ${JSON.stringify(m.id)}, which is not a valid consumer group id (${CONSUMER_GROUP_EXPECTED}); shorten consumerGroupId or set ${m.key}`,
+        ]);
+      } else if (!isPortConsumerGroup(m.id, c.orgId, c.kafkaUsername)) {
+        problems.push([
+          'consumerGroupId',
+          `is the Kafka username, so the ${m.name} mapping cannot have a group derived from it (${JSON.stringify(m.id)} is not accepted by Port); set ${m.key} to ${c.orgId}.<name>`,
+        ]);
+      }
+    }
+  }
+  if (c.consumeChangeLog && groups.runs === groups.changeLog) {
+    problems.push([
+      c.changeLogConsumerGroupId !== undefined ? 'changeLogConsumerGroupId' : 'runsConsumerGroupId',
+      `${JSON.stringify(groups.runs)} is the group of both mappings; AWS requires each Kafka event source mapping to have its own`,
+    ]);
+  }
+  if (!c.consumeChangeLog && c.changeLogConsumerGroupId !== undefined) {
+    problems.push(['changeLogConsumerGroupId', 'is only used with consumeChangeLog=true']);
+  }
+  return problems;
+}
+
+/**
  * Rules that relate several keys, as `[key, problem]`. Zod runs them only
  * when every key parsed, so a bad value is reported once, by its own rule.
  */
 function crossCheck(c: RawConfig): [ConfigKey, string][] {
-  const problems: [ConfigKey, string][] = [];
-  if (!isPortConsumerGroup(c.consumerGroupId, c.orgId, c.kafkaUsername)) {
-    problems.push([
-      'consumerGroupId',
-      `${JSON.stringify(c.consumerGroupId)} is not accepted by Port; expected ${c.orgId}.<name> or the Kafka username (set kafkaUsername to use the username)`,
-    ]);
+  const problems: [ConfigKey, string][] = consumerGroupProblems(c);
+  if (c.kafkaPasswordParameter) {
+    if (c.kafkaUsername === undefined) {
+      problems.push(['kafkaUsername', 'is required with kafkaPasswordParameter=true; expected the Kafka username Port gave you (it goes into the secret)']);
+    }
+    if (c.kafkaSecretArn !== undefined || c.kafkaSecretName !== undefined) {
+      problems.push([
+        'kafkaPasswordParameter',
+        'set together with an imported Kafka secret; the stack creates the secret from the KafkaPassword parameter, so set neither kafkaSecretArn nor kafkaSecretName',
+      ]);
+    }
   }
   for (const which of ['kafka', 'port'] as const) {
     if (c[`${which}SecretArn`] !== undefined && c[`${which}SecretName`] !== undefined) {
@@ -453,6 +566,12 @@ function crossCheck(c: RawConfig): [ConfigKey, string][] {
     if (min > max) {
       problems.push(['minimumPollers', `${min} is greater than maximumPollers (${max}); expected minimumPollers <= maximumPollers`]);
     }
+    if (c.onFailureBucket === true && c.onFailureDestination === false) {
+      problems.push(['onFailureBucket', 'is the on-failure destination, but onFailureDestination is false; expected one of them']);
+    }
+    if (c.onFailureBucketRetentionDays !== undefined && c.onFailureBucket !== true) {
+      problems.push(['onFailureBucketRetentionDays', 'is only used with onFailureBucket=true']);
+    }
   }
   return problems;
 }
@@ -476,6 +595,12 @@ const provisionedConfig = (c: RawConfig) =>
         bisectBatchOnError: c.bisectBatchOnError ?? true,
         reportBatchItemFailures: c.reportBatchItemFailures ?? true,
         onFailureDestination: c.onFailureDestination ?? true,
+        /** The on-failure destination is an S3 bucket (records kept) instead of the FailedBatches queue (metadata only). */
+        ...(c.onFailureBucket === true ? { onFailureBucket: { retentionDays: c.onFailureBucketRetentionDays ?? 30 } } : {}),
+        /** The mappings publish AWS's event, error and Kafka metrics (MaxOffsetLag, PollingErrorCount…). */
+        esmMetrics: c.esmMetrics ?? true,
+        /** The mappings' own (poller) logs, into the function's log group. */
+        esmLogLevel: c.esmLogLevel ?? 'WARN',
       }
     : undefined;
 
@@ -497,6 +622,11 @@ const DeployConfigSchema = RawConfig.superRefine((c, ctx) => {
     ...(c.portApiUrl === undefined ? {} : { portApiUrl: c.portApiUrl }),
     brokers: c.brokers ?? [...PORT_REGIONS[c.portRegion].brokers],
     consumerGroupId: c.consumerGroupId,
+    /** One group per mapping (see consumerGroupsOf). */
+    consumerGroups: (() => {
+      const groups = consumerGroupsOf(c);
+      return { runs: groups.runs, ...(c.consumeChangeLog ? { changeLog: groups.changeLog } : {}) };
+    })(),
     topics: {
       runs: topics.runs,
       ...(c.consumeChangeLog ? { changeLog: topics.changeLog } : {}),
@@ -506,8 +636,14 @@ const DeployConfigSchema = RawConfig.superRefine((c, ctx) => {
      * until someone fills it in; polling with it would only produce
      * authentication failures, so it is false until then.
      */
-    kafkaEnabled: c.kafkaEnabled ?? kafkaSecret.kind !== 'create',
+    kafkaEnabled: c.kafkaEnabled ?? (kafkaSecret.kind !== 'create' || c.kafkaPasswordParameter),
     kafkaSecret,
+    /**
+     * The stack creates the Kafka secret from the kafkaUsername setting and a
+     * NoEcho CloudFormation parameter KafkaPassword, which refuses the characters
+     * the mapping cannot log in with (the value never enters the template).
+     */
+    kafkaPasswordParameter: c.kafkaPasswordParameter,
     portSecret: secretSource(c.portSecretArn, c.portSecretName, c.portSecretKmsKeyArn),
     batchSize: c.batchSize,
     ...(c.maxBatchingWindowSeconds === undefined ? {} : { maxBatchingWindowSeconds: c.maxBatchingWindowSeconds }),
@@ -527,6 +663,10 @@ const DeployConfigSchema = RawConfig.superRefine((c, ctx) => {
     ...(c.alarmEmail === undefined ? {} : { alarmEmail: c.alarmEmail }),
     ...(c.alarmTopicArn === undefined ? {} : { alarmTopicArn: c.alarmTopicArn }),
     offsetLagThreshold: c.offsetLagThreshold,
+    /** A CloudWatch dashboard of runs, lag, parked records and errors. */
+    dashboard: c.dashboard,
+    /** X-Ray active tracing and Powertools Tracer in the handler. */
+    tracing: c.tracing,
     /** The scheduled function that ends interrupted and stale runs; absent when turned off. */
     ...(c.sweeper
       ? {
@@ -556,9 +696,11 @@ function loadDeployConfig(context: ContextReader, env: NodeJS.ProcessEnv = proce
 
 export type { ConfigKey, ContextReader, DeployConfig, ProvisionedConfig, SecretSource };
 export {
+  CHANGE_LOG_GROUP_SUFFIX,
   CONFIG_KEYS,
   DeployConfigError,
   envName,
   KAFKA_ESM_MAX_TIMEOUT_SECONDS,
   loadDeployConfig,
+  RUNS_GROUP_SUFFIX,
 };

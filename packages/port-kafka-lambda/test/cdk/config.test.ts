@@ -67,7 +67,10 @@ describe('deployment configuration: defaults', () => {
   });
 
   it('accepts the Kafka username as consumer group when kafkaUsername says so', () => {
-    expect(configOf({ consumerGroupId: 'port-user-42', kafkaUsername: 'port-user-42' }).consumerGroupId).toBe('port-user-42');
+    const c = configOf({ consumerGroupId: 'port-user-42', kafkaUsername: 'port-user-42' });
+    expect(c.consumerGroupId).toBe('port-user-42');
+    // The username cannot take a suffix: the runs mapping joins it as it is.
+    expect(c.consumerGroups).toEqual({ runs: 'port-user-42' });
   });
 
   it('fills provisioned-mode defaults: bounded retries, bisect, partial batch, on-failure queue', () => {
@@ -78,7 +81,13 @@ describe('deployment configuration: defaults', () => {
       bisectBatchOnError: true,
       reportBatchItemFailures: true,
       onFailureDestination: true,
+      esmMetrics: true,
+      esmLogLevel: 'WARN',
     });
+  });
+
+  it('turns on the dashboard, leaves tracing off and creates no password parameter by default', () => {
+    expect(configOf()).toMatchObject({ dashboard: true, tracing: false, kafkaPasswordParameter: false });
   });
 });
 
@@ -169,5 +178,106 @@ describe('deployment configuration: one clear line per bad value', () => {
     expect(() => configOf({ portRegion: 'apac', batchSize: 0 })).toThrow(
       /Invalid deployment configuration:\n {2}- portRegion: "apac" is not a Port region; expected eu or us\n {2}- batchSize: 0 is out of range/
     );
+  });
+});
+
+describe('deployment configuration: one consumer group per mapping', () => {
+  it('derives <consumerGroupId>-runs and <consumerGroupId>-changes', () => {
+    expect(configOf().consumerGroups).toEqual({ runs: `${ORG}.lambda-runs` });
+    expect(configOf({ consumeChangeLog: true }).consumerGroups).toEqual({ runs: `${ORG}.lambda-runs`, changeLog: `${ORG}.lambda-changes` });
+  });
+
+  it('keeps an existing deployment\'s group for the runs mapping with runsConsumerGroupId', () => {
+    const c = configOf({ consumeChangeLog: true, runsConsumerGroupId: `${ORG}.lambda` });
+    expect(c.consumerGroups).toEqual({ runs: `${ORG}.lambda`, changeLog: `${ORG}.lambda-changes` });
+  });
+
+  it('takes an explicit change.log group, and the username for runs with an <ORG_ID>. group for change.log', () => {
+    const c = configOf({
+      consumerGroupId: 'port-user-42',
+      kafkaUsername: 'port-user-42',
+      consumeChangeLog: true,
+      changeLogConsumerGroupId: `${ORG}.changes`,
+    });
+    expect(c.consumerGroups).toEqual({ runs: 'port-user-42', changeLog: `${ORG}.changes` });
+  });
+
+  it('refuses explicit groups Port would not let the org join, one line each', () => {
+    expect(errorLines({ consumeChangeLog: true, runsConsumerGroupId: 'other.runs', changeLogConsumerGroupId: 'org_x.changes' })).toEqual([
+      `runsConsumerGroupId: "other.runs" is not accepted by Port; expected ${ORG}.<name> or the Kafka username (set kafkaUsername to use the username)`,
+      `changeLogConsumerGroupId: "org_x.changes" is not accepted by Port; expected ${ORG}.<name> or the Kafka username (set kafkaUsername to use the username)`,
+    ]);
+  });
+
+  it('refuses one group for both mappings', () => {
+    expect(errorLines({ consumeChangeLog: true, runsConsumerGroupId: `${ORG}.shared`, changeLogConsumerGroupId: `${ORG}.shared` })).toEqual([
+      `changeLogConsumerGroupId: "${ORG}.shared" is the group of both mappings; AWS requires each Kafka event source mapping to have its own`,
+    ]);
+    // A derived id can collide with an explicit one too.
+    expect(errorLines({ consumeChangeLog: true, runsConsumerGroupId: `${ORG}.lambda-changes` })).toEqual([
+      `runsConsumerGroupId: "${ORG}.lambda-changes" is the group of both mappings; AWS requires each Kafka event source mapping to have its own`,
+    ]);
+  });
+
+  it('refuses a change.log from a username group without changeLogConsumerGroupId', () => {
+    expect(errorLines({ consumerGroupId: 'port-user-42', kafkaUsername: 'port-user-42', consumeChangeLog: true })).toEqual([
+      `consumerGroupId: is the Kafka username, so the change.log mapping cannot have a group derived from it ("port-user-42-changes" is not accepted by Port); set changeLogConsumerGroupId to ${ORG}.<name>`,
+    ]);
+  });
+
+  it('refuses a derived group past Lambda\'s 200 characters', () => {
+    const long = `${ORG}.${'g'.repeat(200 - ORG.length - 1)}`;
+    expect(long).toHaveLength(200);
+    expect(errorLines({ consumerGroupId: long })).toEqual([
+      `consumerGroupId: gives the runs mapping the group "${long}-runs", which is not a valid consumer group id (expected 1-200 of a-z A-Z 0-9 - / * : _ + = . @); shorten consumerGroupId or set runsConsumerGroupId`,
+    ]);
+  });
+
+  it('refuses a change.log group without the change.log mapping', () => {
+    expect(errorLines({ changeLogConsumerGroupId: `${ORG}.changes` })).toEqual(['changeLogConsumerGroupId: is only used with consumeChangeLog=true']);
+  });
+});
+
+describe('deployment configuration: provisioned-only and related settings', () => {
+  it('fills the on-failure bucket, event source mapping metrics and log level when asked', () => {
+    expect(configOf({ provisioned: true, onFailureBucket: true, esmLogLevel: 'DEBUG', esmMetrics: false }).provisioned).toMatchObject({
+      onFailureDestination: true,
+      onFailureBucket: { retentionDays: 30 },
+      esmMetrics: false,
+      esmLogLevel: 'DEBUG',
+    });
+    expect(configOf({ provisioned: true, onFailureBucket: true, onFailureBucketRetentionDays: 7 }).provisioned?.onFailureBucket).toEqual({
+      retentionDays: 7,
+    });
+  });
+
+  it('refuses every provisioned-only setting without provisioned mode', () => {
+    expect(errorLines({ onFailureBucket: true, onFailureBucketRetentionDays: 7, esmMetrics: true, esmLogLevel: 'INFO' })).toEqual([
+      'onFailureBucket: needs provisioned=true; AWS offers this for Kafka event sources only in provisioned mode',
+      'onFailureBucketRetentionDays: needs provisioned=true; AWS offers this for Kafka event sources only in provisioned mode',
+      'esmMetrics: needs provisioned=true; AWS offers this for Kafka event sources only in provisioned mode',
+      'esmLogLevel: needs provisioned=true; AWS offers this for Kafka event sources only in provisioned mode',
+    ]);
+  });
+
+  it('refuses a bucket that would not be the destination, a retention without the bucket, and an unknown log level', () => {
+    expect(errorLines({ provisioned: true, onFailureBucket: true, onFailureDestination: false })).toEqual([
+      'onFailureBucket: is the on-failure destination, but onFailureDestination is false; expected one of them',
+    ]);
+    expect(errorLines({ provisioned: true, onFailureBucketRetentionDays: 7 })).toEqual(['onFailureBucketRetentionDays: is only used with onFailureBucket=true']);
+    expect(errorLines({ provisioned: true, esmLogLevel: 'TRACE' })).toEqual([
+      'esmLogLevel: "TRACE" is not an event source mapping log level; expected INFO, DEBUG or WARN',
+    ]);
+  });
+
+  it('creates the Kafka secret from a password parameter only with a username and no imported secret', () => {
+    const c = configOf({ kafkaPasswordParameter: true, kafkaUsername: 'port-user-42' });
+    expect(c.kafkaPasswordParameter).toBe(true);
+    // The password arrives at deploy time, so the mappings can poll from the first deploy.
+    expect(c.kafkaEnabled).toBe(true);
+    expect(errorLines({ kafkaPasswordParameter: true, kafkaSecretName: 'port/kafka' })).toEqual([
+      'kafkaUsername: is required with kafkaPasswordParameter=true; expected the Kafka username Port gave you (it goes into the secret)',
+      'kafkaPasswordParameter: set together with an imported Kafka secret; the stack creates the secret from the KafkaPassword parameter, so set neither kafkaSecretArn nor kafkaSecretName',
+    ]);
   });
 });
