@@ -1,7 +1,3 @@
-import http from 'node:http';
-import https from 'node:https';
-import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
-import axiosRetry from 'axios-retry';
 import type * as z from 'zod';
 import { describeIssues } from '../validation.js';
 import { createTokenCache, type IssuedToken } from './auth.js';
@@ -14,6 +10,7 @@ import {
   PortUnavailableError,
   TransportError,
 } from './errors.js';
+import { createHttpTransport, type HttpResponse, HttpTransportError } from './http.js';
 import { ActionEnvelopeSchema, type PortAction, type PortActionBody } from './actions.js';
 import {
   BlueprintEnvelopeSchema,
@@ -25,7 +22,7 @@ import {
   type PortBlueprint,
   SearchEnvelopeSchema,
 } from './catalog.js';
-import { DEFAULT_RETRY_SETTINGS, isRetryableStatus, planCallRetries, type RetrySettings } from './retry.js';
+import { callWithRetries, DEFAULT_RETRY_SETTINGS, isRetryableStatus, type RetrySettings, type StopReason } from './retry.js';
 import {
   type EntityInput,
   EntityEnvelopeSchema,
@@ -144,33 +141,34 @@ const DEFAULT_USER_AGENT = 'port-kafka-lambda';
 
 const seg = (value: string): string => encodeURIComponent(value);
 
-const headerValue = (response: AxiosResponse, name: string): string | undefined => {
-  const value: unknown = response.headers[name];
+const headerValue = (response: HttpResponse, name: string): string | undefined => {
+  const value = response.headers[name];
   return typeof value === 'string' ? value : undefined;
 };
 
 /**
- * Turns whatever axios threw into one of our errors. The AxiosError itself is never kept:
- * its `config` holds the Authorization header and, for the token call, the client secret.
+ * Turns the last failure of a call into one of our errors: a final answer into a
+ * {@link PortApiError}, anything retried until it stopped into a {@link PortUnavailableError}.
+ * Neither holds the request: its headers carry the token and, for the token
+ * call, its body the client secret.
  */
 const toPortError = (
-  error: unknown,
+  failure: HttpResponse | HttpTransportError,
   spec: RequestSpec,
   attempts: number,
-  stopReason: string,
+  stopReason: StopReason,
 ): PortApiError | PortUnavailableError => {
-  if (error instanceof AxiosError && error.response) {
-    const { status } = error.response;
-    const parsed = PortErrorBodySchema.safeParse(error.response.data);
+  if (!(failure instanceof HttpTransportError)) {
+    const { status } = failure;
+    const parsed = PortErrorBodySchema.safeParse(failure.body);
     const apiError = new PortApiError({
       status,
       method: spec.method,
       path: spec.path,
       portError: parsed.success ? parsed.data.error : undefined,
       portMessage: parsed.success ? parsed.data.message : undefined,
-      traceId: headerValue(error.response, 'x-trace-id'),
+      traceId: headerValue(failure, 'x-trace-id'),
       retryable: isRetryableStatus(status),
-      cause: new TransportError(error.message, error.code),
     });
     if (!apiError.retryable) return apiError;
     return new PortUnavailableError({
@@ -182,16 +180,14 @@ const toPortError = (
       cause: apiError,
     });
   }
-  const code = error instanceof AxiosError ? error.code : undefined;
-  const message = error instanceof Error ? error.message : String(error);
   return new PortUnavailableError({
     method: spec.method,
     path: spec.path,
     attempts,
-    code,
+    code: failure.code,
     reason: stopReason,
     retryable: stopReason !== 'not retryable',
-    cause: new TransportError(message, code),
+    cause: new TransportError(failure.message, failure.code),
   });
 };
 
@@ -212,23 +208,15 @@ const createPortClient = (options: PortClientOptions): PortClient => {
     budgetMs: options.retry?.budgetMs ?? DEFAULT_RETRY_SETTINGS.budgetMs,
     timeoutMs: options.timeoutMs ?? DEFAULT_RETRY_SETTINGS.timeoutMs,
   };
-  const httpAgent = new http.Agent({ keepAlive: true });
-  const httpsAgent = new https.Agent({ keepAlive: true });
-  const instance: AxiosInstance = axios.create({
-    baseURL: options.baseUrl.replace(/\/+$/, ''),
-    httpAgent,
-    httpsAgent,
-    // Port does not redirect API calls; following one could carry the bearer token elsewhere.
-    maxRedirects: 0,
-    // Report timeouts as ETIMEDOUT rather than the ambiguous ECONNABORTED.
-    transitional: { clarifyTimeoutError: true },
-    headers: {
-      Accept: 'application/json',
-      'User-Agent': options.userAgent ?? DEFAULT_USER_AGENT,
-    },
-  });
-  // Per-call options (closures over that call's deadline) are passed in each request config.
-  axiosRetry(instance, { retries: 0 });
+  const transport = createHttpTransport();
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+
+  const urlOf = (spec: RequestSpec): URL => {
+    const url = new URL(`${baseUrl}${spec.path}`);
+    for (const [name, value] of Object.entries(spec.query ?? {})) url.searchParams.append(name, value);
+    return url;
+  };
 
   const send = async <T>(
     spec: RequestSpec,
@@ -236,22 +224,19 @@ const createPortClient = (options: PortClientOptions): PortClient => {
     deadline: number,
     token: string | undefined,
   ): Promise<T> => {
-    const plan = planCallRetries(settings, deadline, now, random, options.onRetry);
-    let response: AxiosResponse<unknown>;
-    try {
-      response = await instance.request<unknown>({
-        method: spec.method,
-        url: spec.path,
-        params: spec.query,
-        data: spec.body,
-        headers: token === undefined ? {} : { Authorization: `Bearer ${token}` },
-        timeout: plan.firstTimeoutMs,
-        'axios-retry': plan.axiosRetry,
-      });
-    } catch (error) {
-      throw toPortError(error, spec, plan.state.attempts, plan.state.stopReason);
-    }
-    const parsed = schema.safeParse(response.data);
+    const url = urlOf(spec);
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': userAgent,
+      ...(token === undefined ? {} : { Authorization: `Bearer ${token}` }),
+    };
+    // Port does not redirect API calls, and a redirect is not followed: it could carry the bearer token elsewhere.
+    const outcome = await callWithRetries(
+      (timeoutMs) => transport.send({ method: spec.method, url, headers, body: spec.body, timeoutMs }),
+      { settings, deadline, now, random, ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }) },
+    );
+    if (!outcome.ok) throw toPortError(outcome.failure, spec, outcome.attempts, outcome.stopReason);
+    const parsed = schema.safeParse(outcome.response.body);
     if (!parsed.success) {
       // Zod 4 issues hold paths and expectations, not the body's values, so the cause leaks no token.
       throw new PortResponseError(spec.method, spec.path, describeIssues(parsed.error), { cause: parsed.error });
@@ -465,8 +450,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
       return body.action;
     },
     close() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      transport.close();
     },
   };
 };

@@ -2,9 +2,9 @@ import { ConfigError, PortKafkaError } from '../errors.js';
 
 /**
  * Errors of the Port API client. None of them ever carries the access token, the
- * client secret or request headers: the HTTP library's own error objects hold all
- * three (config.headers, config.data), so they are replaced by a {@link TransportError}
- * holding only the code and message before they become a `cause`.
+ * client secret or request headers: a socket error is replaced by a
+ * {@link TransportError} holding only its code and message before it becomes a
+ * `cause`, and answers are reduced to their status, Port's error fields and trace id.
  */
 
 /** HTTP method names as sent to Port. */
@@ -157,7 +157,7 @@ class SecretInputDecryptionError extends PortKafkaError {
 }
 
 /**
- * A sanitized stand-in for a transport error (axios / Node socket error): code and
+ * A sanitized stand-in for a transport error (a Node socket error or a timeout): code and
  * message only. Used as `cause` so no request config (headers, body) leaks.
  */
 class TransportError extends PortKafkaError {

@@ -1,5 +1,5 @@
-import type { AxiosError, AxiosRequestConfig } from 'axios';
-import type { IAxiosRetryConfig } from 'axios-retry';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type HttpResponse, HttpTransportError } from './http.js';
 
 /** Retry tuning of the Port client. All durations in milliseconds. */
 interface RetrySettings {
@@ -31,8 +31,7 @@ const MIN_ATTEMPT_MS = 50;
 /**
  * Socket-level failures worth another attempt. Port calls are safe to repeat (PATCH
  * overwrites keys, upsert is idempotent; a duplicated log line is the accepted cost),
- * so POST and PATCH are retried too, unlike axios-retry's default condition.
- * ECONNABORTED/ETIMEDOUT are axios timeouts (axios-retry's isNetworkError excludes them).
+ * so POST and PATCH are retried too. ETIMEDOUT is also an attempt's own timeout.
  */
 const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
@@ -45,16 +44,14 @@ const RETRYABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENETDOWN',
-  'UND_ERR_SOCKET',
-  'ERR_NETWORK',
 ]);
 
 const isRetryableStatus = (status: number): boolean => status === 429 || (status >= 500 && status <= 599);
 
 /** True for 429, 5xx and transient network failures (no answer). */
-const isRetryableFailure = (error: AxiosError): boolean => {
-  if (error.response) return isRetryableStatus(error.response.status);
-  return error.code !== undefined && RETRYABLE_NETWORK_CODES.has(error.code);
+const isRetryableFailure = (failure: HttpResponse | HttpTransportError): boolean => {
+  if (!(failure instanceof HttpTransportError)) return isRetryableStatus(failure.status);
+  return failure.code !== undefined && RETRYABLE_NETWORK_CODES.has(failure.code);
 };
 
 /**
@@ -75,90 +72,61 @@ const parseRetryAfter = (value: unknown, nowMs: number): number | undefined => {
 /** Why the last failure of a call was not retried. */
 type StopReason = 'not retryable' | 'retries exhausted' | 'time budget exhausted';
 
-interface CallRetryState {
-  /** HTTP attempts made so far. */
-  attempts: number;
-  stopReason: StopReason;
-}
+/** How one call ended: a 2xx answer, or its last failure and why it was not retried. */
+type CallOutcome =
+  | { ok: true; response: HttpResponse; attempts: number }
+  | { ok: false; failure: HttpResponse | HttpTransportError; attempts: number; stopReason: StopReason };
 
-interface CallRetryPlan {
-  /** Per-request axios-retry options (they override the instance defaults). */
-  axiosRetry: IAxiosRetryConfig;
-  /** Timeout of the first attempt, already clipped to the deadline. */
-  firstTimeoutMs: number;
-  state: CallRetryState;
+interface CallRetryOptions {
+  settings: RetrySettings;
+  /** The call must be over by then (ms since epoch, on `now`'s clock). */
+  deadline: number;
+  now: () => number;
+  /** Source of jitter in [0, 1). */
+  random: () => number;
+  /** Told of each retry as it is made (the consumer counts them as a metric). */
+  onRetry?: () => void;
 }
 
 /**
- * Builds the axios-retry options for one call that must finish by `deadline`.
- * retryCondition decides *and* picks the delay (it must know the delay to check the
- * budget); the delay is handed to retryDelay through a WeakMap keyed by the error,
- * because axios-retry calls both with the same error object.
+ * Makes one call that must finish by `deadline`: attempts `send` (given each
+ * attempt's timeout) until it answers 2xx, or the failure is not retryable, or
+ * the retries run out, or the next attempt would start too late. 429, 5xx and
+ * transient network failures are retried after an exponential backoff with full
+ * jitter, and at least Port's `Retry-After`; every attempt's timeout is clipped
+ * to what is left before the deadline.
  */
-const planCallRetries = (
-  settings: RetrySettings,
-  deadline: number,
-  now: () => number,
-  random: () => number,
-  /** Told of each retry as it is made (the consumer counts them as a metric). */
-  onRetry?: () => void,
-): CallRetryPlan => {
-  const state: CallRetryState = { attempts: 1, stopReason: 'retries exhausted' };
-  const plannedDelay = new WeakMap<AxiosError, number>();
-  let retriesPlanned = 0;
-
-  const retryCondition = (error: AxiosError): boolean => {
-    if (!isRetryableFailure(error)) {
-      state.stopReason = 'not retryable';
-      return false;
+const callWithRetries = async (
+  send: (timeoutMs: number) => Promise<HttpResponse>,
+  options: CallRetryOptions,
+): Promise<CallOutcome> => {
+  const { settings, deadline, now, random } = options;
+  let attempts = 1;
+  let timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(settings.timeoutMs, deadline - now()));
+  for (let retries = 0; ; retries++) {
+    let failure: HttpResponse | HttpTransportError;
+    try {
+      const response = await send(timeoutMs);
+      if (response.status >= 200 && response.status < 300) return { ok: true, response, attempts };
+      failure = response;
+    } catch (error) {
+      if (!(error instanceof HttpTransportError)) throw error;
+      failure = error;
     }
-    if (retriesPlanned >= settings.retries) {
-      state.stopReason = 'retries exhausted';
-      return false;
-    }
-    const cap = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** retriesPlanned);
+    if (!isRetryableFailure(failure)) return { ok: false, failure, attempts, stopReason: 'not retryable' };
+    if (retries >= settings.retries) return { ok: false, failure, attempts, stopReason: 'retries exhausted' };
+    const cap = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** retries);
     const jittered = Math.floor(random() * cap);
-    const retryAfterMs = parseRetryAfter(error.response?.headers['retry-after'], now());
+    const retryAfterMs = failure instanceof HttpTransportError ? undefined : parseRetryAfter(failure.headers['retry-after'], now());
     // Retry-After is a floor, not capped by maxDelayMs: Port asked us to wait that long.
     const delay = Math.max(jittered, retryAfterMs ?? 0);
-    if (now() + delay + MIN_ATTEMPT_MS > deadline) {
-      state.stopReason = 'time budget exhausted';
-      return false;
-    }
-    retriesPlanned += 1;
-    plannedDelay.set(error, delay);
-    return true;
-  };
-
-  const retryDelay = (_retryCount: number, error: AxiosError): number => plannedDelay.get(error) ?? 0;
-
-  const onAttemptRetry = (_retryCount: number, error: AxiosError, config: AxiosRequestConfig): void => {
-    state.attempts += 1;
-    onRetry?.();
-    const remaining = deadline - now() - (plannedDelay.get(error) ?? 0);
-    config.timeout = Math.max(MIN_ATTEMPT_MS, Math.min(settings.timeoutMs, remaining));
-  };
-
-  return {
-    axiosRetry: {
-      retries: settings.retries,
-      retryCondition,
-      retryDelay,
-      onRetry: onAttemptRetry,
-      // We size each attempt's timeout ourselves in onRetry.
-      shouldResetTimeout: true,
-    },
-    firstTimeoutMs: Math.max(MIN_ATTEMPT_MS, Math.min(settings.timeoutMs, deadline - now())),
-    state,
-  };
+    if (now() + delay + MIN_ATTEMPT_MS > deadline) return { ok: false, failure, attempts, stopReason: 'time budget exhausted' };
+    attempts += 1;
+    options.onRetry?.();
+    timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(settings.timeoutMs, deadline - now() - delay));
+    if (delay > 0) await sleep(delay);
+  }
 };
 
-export type { CallRetryPlan, CallRetryState, RetrySettings, StopReason };
-export {
-  DEFAULT_RETRY_SETTINGS,
-  MIN_ATTEMPT_MS,
-  isRetryableFailure,
-  isRetryableStatus,
-  parseRetryAfter,
-  planCallRetries,
-};
+export type { CallOutcome, CallRetryOptions, RetrySettings, StopReason };
+export { callWithRetries, DEFAULT_RETRY_SETTINGS, isRetryableFailure, isRetryableStatus, MIN_ATTEMPT_MS, parseRetryAfter };
