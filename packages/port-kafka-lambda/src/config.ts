@@ -38,6 +38,13 @@ const HandlerEnv = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3-255 letters, digits, _ . -)')
     .optional(),
+  /** The run executor of durable actions, qualified (alias ARN): the stack sets it when the app has a durable action. */
+  DURABLE_EXECUTOR_FUNCTION: z
+    .string()
+    .regex(/^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}:[A-Za-z0-9$_-]{1,128}$/, 'expected a qualified function name or ARN (<function>:<alias or version>)')
+    .optional(),
+  /** The run executor's execution timeout (its durableConfig): durable runs' time limits end before it. */
+  DURABLE_EXECUTION_TIMEOUT_SECONDS: positiveInt(31_622_400).default(86_400),
   REPORT_BATCH_ITEM_FAILURES: booleanFlag.default(false),
   UNKNOWN_ACTION: z.enum([UnknownActionPolicy.Skip, UnknownActionPolicy.Fail]).default(UnknownActionPolicy.Skip),
   PARTITION_CONCURRENCY: positiveInt(1000).default(8),
@@ -61,6 +68,8 @@ const HandlerConfigSchema = HandlerEnv.transform((e) => ({
   backendEnvironment: e.BACKEND_ENVIRONMENT,
   parkQueueUrl: e.PARK_QUEUE_URL,
   runLedgerTable: e.RUN_LEDGER_TABLE,
+  durableExecutorFunction: e.DURABLE_EXECUTOR_FUNCTION,
+  durableExecutionTimeoutMs: e.DURABLE_EXECUTION_TIMEOUT_SECONDS * 1000,
   reportBatchItemFailures: e.REPORT_BATCH_ITEM_FAILURES,
   unknownAction: e.UNKNOWN_ACTION,
   partitionConcurrency: e.PARTITION_CONCURRENCY,

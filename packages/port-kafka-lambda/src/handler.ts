@@ -22,6 +22,7 @@ import { deadlineOf } from './runs/deadline.js';
 import { createRunExecutor, type RunExecutor } from './runs/execute.js';
 import type { RunLedger } from './runs/ledger/ledger.js';
 import { MemoryRunLedger } from './runs/ledger/memory.js';
+import { type DurableRuns, unconfiguredDurableRuns } from './durable/dispatch.js';
 import { meterChangeHandlers, MeteredRunLedger, meterParker, meterRuns } from './telemetry/instrument.js';
 import { metricsMiddleware } from './telemetry/middleware.js';
 import type { Telemetry } from './telemetry/telemetry.js';
@@ -107,6 +108,13 @@ interface HandlerDependencies {
    * is counted or traced.
    */
   telemetry?: Telemetry;
+  /**
+   * Where runs of durable actions go: production passes the Lambda dispatcher
+   * when DURABLE_EXECUTOR_FUNCTION is set; local invoke, the consumer and the
+   * harness run them in-process. Default: such runs end FAILURE saying the
+   * deployment has no run executor.
+   */
+  durable?: DurableRuns;
 }
 
 /**
@@ -141,6 +149,7 @@ const createHandler = (deps: HandlerDependencies) => {
     actions,
     changeHandlers: metrics === undefined ? deps.changeHandlers : meterChangeHandlers(deps.changeHandlers, metrics),
     runs: metrics === undefined ? executor : meterRuns(executor, metrics),
+    durable: (deps.durable ?? unconfiguredDurableRuns)({ ledger, port, logger }),
     port,
     logger,
     unknownAction: config.unknownAction,

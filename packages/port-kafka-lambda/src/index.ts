@@ -7,8 +7,14 @@
  * `port-kafka-lambda/cdk`, `/consumer` and `/testing`.
  */
 
-export type { ActionDefinition, ActionInput, ActionResult } from './actions/define.js';
-export { defineAction } from './actions/define.js';
+export type { ActionDefinition, ActionInput, ActionResult, DurableActionDefinition, DurableActionOptions } from './actions/define.js';
+export { defineAction, isDurable } from './actions/define.js';
+export type { DurableRunContext, DurableStepOptions, WaitUntilOptions } from './durable/context.js';
+export { DurableRunPayloadError, WaitUntilTimeoutError } from './durable/context.js';
+export { DurationError } from './durable/duration.js';
+export type { DurationInput } from './durable/duration.js';
+export type { DurableExecutorHandler } from './durable/lambda.js';
+export { createDurableExecutor, hasDurableActions } from './durable/lambda.js';
 export type { EntityRef, PortInputMeta, SecretInputOptions } from './actions/inputs.js';
 export { entityInput, portInput, secretInput, teamInput, userInput } from './actions/inputs.js';
 export type { AutomationCondition, AutomationDefinition, AutomationTrigger } from './automations/define.js';

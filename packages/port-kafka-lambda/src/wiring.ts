@@ -11,6 +11,9 @@ import { LazyRunLedger } from './runs/ledger/lazy.js';
 import type { RunLedger } from './runs/ledger/ledger.js';
 import { MemoryRunLedger } from './runs/ledger/memory.js';
 import type { Telemetry } from './telemetry/telemetry.js';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { createDurableDispatcher, type DurableRuns } from './durable/dispatch.js';
+import { createLambdaLaunch } from './durable/lambda-launch.js';
 
 /** DynamoDB calls sit on every run's path: fail fast and let the batch retry rather than hang. */
 const LEDGER_CONNECT_TIMEOUT_MS = 1_000;
@@ -39,6 +42,26 @@ const runLedger = (config: HandlerConfig, telemetry?: Telemetry): RunLedger => {
 };
 
 /**
+ * Durable runs: the Lambda dispatcher when DURABLE_EXECUTOR_FUNCTION names the
+ * run executor (the Lambda client is loaded on the first durable run, and finds
+ * its region, credentials and any AWS_ENDPOINT_URL_LAMBDA in the environment).
+ */
+const durableRuns = (config: HandlerConfig): DurableRuns | undefined => {
+  const functionName = config.durableExecutorFunction;
+  if (functionName === undefined) return undefined;
+  let client: Promise<LambdaClient> | undefined;
+  const launch = createLambdaLaunch({
+    functionName,
+    client: () =>
+      (client ??= import('@aws-sdk/client-lambda').then(
+        ({ LambdaClient }) =>
+          new LambdaClient({ requestHandler: { connectionTimeout: LEDGER_CONNECT_TIMEOUT_MS, requestTimeout: LEDGER_REQUEST_TIMEOUT_MS } }),
+      )),
+  });
+  return (shared) => createDurableDispatcher({ ...shared, launch, executionTimeoutMs: config.durableExecutionTimeoutMs });
+};
+
+/**
  * The production dependencies of the handler: the team's app (actions,
  * change handlers, custom parser), the Port client with credentials from Secrets Manager (or
  * PORT_CLIENT_ID/PORT_CLIENT_SECRET), SQS parking when PARK_QUEUE_URL is
@@ -59,6 +82,7 @@ const productionDependencies = (
     credentials,
     ...(onRetry === undefined ? {} : { onRetry }),
   });
+  const durable = durableRuns(config);
   const queueUrl = config.parkQueueUrl;
   const parker = queueUrl
     ? new LazyParker(async () => {
@@ -78,9 +102,10 @@ const productionDependencies = (
     changeHandlers: app.changeHandlers ?? [],
     parker,
     ledger: runLedger(config, telemetry),
+    ...(durable === undefined ? {} : { durable }),
     ...(telemetry === undefined ? {} : { telemetry }),
     ...(app.customRunParser ? { customRunParser: app.customRunParser } : {}),
   };
 };
 
-export { productionDependencies, runLedger };
+export { durableRuns, productionDependencies, runLedger };

@@ -49,8 +49,6 @@ interface DispatcherOptions {
   ledger: RunLedger;
   port: PortClient;
   logger: Logger;
-  /** Named in summaries: the executor function (or "this process"). */
-  executorName: string;
   /**
    * Starts the execution `name` with `payload`. Throws a retryable error
    * (`retryable: true`) for a retry, {@link DurableStartError} when the start
@@ -153,7 +151,7 @@ const createDurableDispatcher = (options: DispatcherOptions): DurableRunStarter 
       } catch (error) {
         // The claim stays: the retry reuses its acceptedAt, so its payload, and Lambda sees the same start.
         if (isRetryable(error)) throw error;
-        const summary = `The backend could not start the run's durable execution on ${options.executorName}: ${error instanceof Error ? error.message : String(error)}`;
+        const summary = `The backend could not start the run's durable execution: ${error instanceof Error ? error.message : String(error)}`;
         logger.error('Could not start the durable execution; the run is ended FAILURE', { execution: name, error: errorText(error) });
         return end(entry, failureReport(run.runId, summary, summary), 'dispatch-refused', logger);
       }
@@ -174,5 +172,29 @@ const createDurableDispatcher = (options: DispatcherOptions): DurableRunStarter 
   };
 };
 
-export type { DispatcherOptions, DurableRunStart, DurableRunStarter, Launch };
-export { createDurableDispatcher, DurableStartError };
+/** What the Kafka handler shares with its durable runs: claims live in the same ledger as inline runs'. */
+interface DurableRunsContext {
+  ledger: RunLedger;
+  port: PortClient;
+  logger: Logger;
+}
+
+/** Builds the starter once the handler has its ledger and Port client (HandlerDependencies.durable). */
+type DurableRuns = (shared: DurableRunsContext) => DurableRunStarter;
+
+/**
+ * Where durable runs go when nothing says: nowhere. The run is ended FAILURE
+ * with the reason instead of running inline, where its context has no steps.
+ */
+const unconfiguredDurableRuns: DurableRuns = (shared) =>
+  createDurableDispatcher({
+    ...shared,
+    launch: async () => {
+      throw new DurableStartError(
+        'the action is durable but this deployment has no run executor (DURABLE_EXECUTOR_FUNCTION is unset); the CDK stack creates one when the app has a durable action',
+      );
+    },
+  });
+
+export type { DispatcherOptions, DurableRuns, DurableRunsContext, DurableRunStart, DurableRunStarter, Launch };
+export { createDurableDispatcher, DurableStartError, unconfiguredDurableRuns };

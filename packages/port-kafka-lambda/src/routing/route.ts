@@ -12,12 +12,16 @@ import type { PortClient } from '../port/client.js';
 import { portTopics, TopicKind, topicKind } from '../port/kafka.js';
 import { type Deadline, MAX_TIMER_MS } from '../runs/deadline.js';
 import type { RunExecutor } from '../runs/execute.js';
+import { isDurable } from '../actions/define.js';
+import type { DurableRunStarter } from '../durable/dispatch.js';
 import { foreignChange, foreignRun } from './ownership.js';
 
 interface RouterOptions {
   actions: ActionRegistry;
   changeHandlers: readonly ChangeHandlerDefinition[];
   runs: RunExecutor;
+  /** Where runs of durable actions go (the run executor); without it they would run inline, where ctx.step does not exist. */
+  durable?: DurableRunStarter;
   port: PortClient;
   logger: Logger;
   orgId?: string;
@@ -74,7 +78,11 @@ const createRouter = (options: RouterOptions) => {
       });
       return { ...ids, status: OutcomeStatus.Skipped, reason: 'unknown-action' };
     }
-    const result = await options.runs.execute({ run, action, record, deadline: batch.deadline });
+    // A durable action's run is handed to the run executor: the record is done in milliseconds.
+    const result =
+      action !== undefined && isDurable(action) && options.durable !== undefined
+        ? await options.durable.start({ run, action, record })
+        : await options.runs.execute({ run, action, record, deadline: batch.deadline });
     const status =
       result.status === 'SUCCESS'
         ? OutcomeStatus.Succeeded

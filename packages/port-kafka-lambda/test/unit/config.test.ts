@@ -23,6 +23,8 @@ describe('handler configuration', () => {
       backendEnvironment: undefined,
       parkQueueUrl: undefined,
       runLedgerTable: undefined,
+      durableExecutorFunction: undefined,
+      durableExecutionTimeoutMs: 86_400_000,
       reportBatchItemFailures: false,
       unknownAction: 'skip',
       partitionConcurrency: 8,
