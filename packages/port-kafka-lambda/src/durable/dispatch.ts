@@ -74,7 +74,7 @@ const CLAIM_GRACE_MS = 60_000;
  * the run here, 'rerun' starts attempt n+1 under a new name.
  */
 const createDurableDispatcher = (options: DispatcherOptions): DurableRunStarter => {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   const executionTimeoutMs = options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS;
   const grace = options.claimGraceMs ?? CLAIM_GRACE_MS;
   const { ledger } = options;

@@ -114,7 +114,7 @@ const inStep = new AsyncLocalStorage<true>();
  * when a step is still running at it.
  */
 const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHandler => {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? (() => Date.now());
   const registry = createActionRegistry(options.actions);
   const { ledger, port } = options;
   const executionTimeoutMs = options.executionTimeoutMs ?? DEFAULT_EXECUTION_TIMEOUT_MS;

@@ -14,6 +14,7 @@ import type { RunLedger } from '../runs/ledger/ledger.js';
 import { MemoryRunLedger } from '../runs/ledger/memory.js';
 import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../emulator/index.js';
 import { ORG_ID } from './factories.js';
+import { createLocalDurableRuns } from '../durable/local.js';
 
 interface HarnessOptions {
   /** The team's app; `actions` and `changeHandlers` override its lists. */
@@ -38,6 +39,14 @@ interface HarnessOptions {
   secretInputsPrivateKey?: string | KeyObject;
   /** Tests that assert on log lines raise this; the default keeps test output quiet. */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /**
+   * Durable actions run in this process under the durable SDK's local runner,
+   * and the handler call returns once their run ended (its outcome is the
+   * run's). `skipWaits` (default true) skips waits with the SDK's fake clock,
+   * which fakes this process's timers while a durable run executes; `waitScale`
+   * shortens them on real time instead.
+   */
+  durable?: { skipWaits?: boolean; waitScale?: number };
 }
 
 const harnessKey = (key: string | KeyObject) => {
@@ -76,12 +85,23 @@ const createHarness = async (options: HarnessOptions = {}) => {
   const parker = new MemoryParker();
   const reports: BatchReport[] = [];
   const logger = new Logger({ serviceName: 'test', logLevel: options.logLevel ?? 'SILENT', jsonReplacerFn: redactSecrets });
+  const actions = options.actions ?? options.app?.actions ?? [];
+  const local = createLocalDurableRuns({
+    actions,
+    credentials,
+    functionName: 'port-kafka-lambda-test',
+    mode: 'await',
+    skipWaits: options.durable?.skipWaits ?? options.durable?.waitScale === undefined,
+    ...(options.durable?.waitScale === undefined ? {} : { waitScale: options.durable.waitScale }),
+    ...(options.secretInputsPrivateKey === undefined ? {} : { secretInputsKey: harnessKey(options.secretInputsPrivateKey) }),
+  });
   const handler = createHandler({
     config,
     logger,
     port,
     credentials,
-    actions: options.actions ?? options.app?.actions ?? [],
+    durable: local.durable,
+    actions,
     changeHandlers: options.changeHandlers ?? options.app?.changeHandlers ?? [],
     ...(options.app?.customRunParser ? { customRunParser: options.app.customRunParser } : {}),
     parker,
@@ -101,7 +121,12 @@ const createHarness = async (options: HarnessOptions = {}) => {
     reports,
     /** The last batch's outcomes. */
     lastOutcomes: () => reports.at(-1)?.outcomes ?? [],
-    close: () => emulator.close(),
+    /** Durable executions that ended, with their steps, in the order they did. */
+    durableExecutions: local.finished,
+    close: async () => {
+      await local.close();
+      await emulator.close();
+    },
   };
 };
 
