@@ -643,7 +643,7 @@ const DeployConfigSchema = RawConfig.superRefine((c, ctx) => {
      * NoEcho CloudFormation parameter KafkaPassword, which refuses the characters
      * the mapping cannot log in with (the value never enters the template).
      */
-    kafkaPasswordParameter: c.kafkaPasswordParameter,
+    ...(c.kafkaPasswordParameter && c.kafkaUsername !== undefined ? { kafkaPasswordParameter: { username: c.kafkaUsername } } : {}),
     portSecret: secretSource(c.portSecretArn, c.portSecretName, c.portSecretKmsKeyArn),
     batchSize: c.batchSize,
     ...(c.maxBatchingWindowSeconds === undefined ? {} : { maxBatchingWindowSeconds: c.maxBatchingWindowSeconds }),

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { Annotations, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IEventSourceDlq } from 'aws-cdk-lib/aws-lambda';
+import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -9,13 +11,16 @@ import type { Construct } from 'constructs';
 import type { DeployConfig } from './config.js';
 import { ConsumerAlarms } from './constructs/alarms.js';
 import { ConsumerFunction } from './constructs/consumer-function.js';
+import { ConsumerDashboard } from './constructs/dashboard.js';
+import { FailureBucket } from './constructs/failure-bucket.js';
 import { KafkaSources } from './constructs/kafka-sources.js';
 import type { KafkaTopicSource } from './constructs/kafka-sources.js';
 import { ParkingQueue } from './constructs/parking-queue.js';
 import { RunLedger } from './constructs/run-ledger.js';
-import { credentialsSecret } from './constructs/secrets.js';
+import { credentialsSecret, kafkaSecretFromParameter, SCRAM_UNSAFE_CHARACTERS } from './constructs/secrets.js';
 import { Sweeper } from './constructs/sweeper.js';
 import { runFilterPatterns } from './filters.js';
+import { type ConsumerMetricsSource, consumerMetricsNamespace } from './metrics.js';
 
 /** The template's Lambda entry, relative to the project root; the module exports `handler`. */
 const HANDLER_ENTRY = 'lambda/handler.ts';
@@ -31,6 +36,9 @@ const RUN_NOT_ENDED_PATTERN = FilterPattern.all(
 );
 /** Namespace and name of the metric the stack's log filters count into. */
 const RUNS_NOT_ENDED_METRIC = { namespace: 'PortKafkaLambda', name: 'RunsNotEnded' } as const;
+
+/** POWERTOOLS_SERVICE_NAME of the consumer: its log lines' `service` and its metrics' `service` dimension. */
+const CONSUMER_SERVICE_NAME = 'port-kafka-consumer';
 
 /** The org id cdk.json ships with, so `cdk synth` works from a fresh clone. */
 const PLACEHOLDER_ORG_ID = 'org_ReplaceMe0000000';
@@ -63,6 +71,8 @@ class PortKafkaStack extends Stack {
   readonly runLedger: RunLedger;
   /** The scheduled function that ends interrupted and stale runs; undefined when turned off. */
   readonly sweeper: Sweeper | undefined;
+  /** Every alarm, notifying one topic; `alarms.alarmOn` adds one that notifies the same way. */
+  readonly alarms: ConsumerAlarms;
 
   constructor(scope: Construct, id: string, props: PortKafkaStackProps) {
     super(scope, id, props);
@@ -76,11 +86,16 @@ class PortKafkaStack extends Stack {
       );
     }
 
-    const kafkaSecret = credentialsSecret(this, 'KafkaCredentials', config.kafkaSecret, {
-      description: 'Port Kafka SASL/SCRAM credentials: {"username","password"}',
-      placeholder: { username: 'REPLACE_WITH_PORT_KAFKA_USERNAME' },
-      generatedKey: 'password',
-    });
+    const kafkaSecret =
+      config.kafkaPasswordParameter === undefined
+        ? credentialsSecret(this, 'KafkaCredentials', config.kafkaSecret, {
+            description: 'Port Kafka SASL/SCRAM credentials: {"username","password"}',
+            placeholder: { username: 'REPLACE_WITH_PORT_KAFKA_USERNAME' },
+            generatedKey: 'password',
+            // Never a value the mapping could not log in with, should the placeholder be used as is.
+            excludeCharacters: SCRAM_UNSAFE_CHARACTERS,
+          })
+        : kafkaSecretFromParameter(this, 'KafkaCredentials', config.kafkaPasswordParameter.username);
     const portSecret = credentialsSecret(this, 'PortCredentials', config.portSecret, {
       description: 'Port API credentials: {"clientId","clientSecret"}',
       placeholder: { clientId: 'REPLACE_WITH_PORT_CLIENT_ID' },
@@ -90,18 +105,33 @@ class PortKafkaStack extends Stack {
     const parking = config.parkingQueue
       ? new ParkingQueue(this, 'Parked', { purpose: 'records the handler could not process' })
       : undefined;
+    // Provisioned mode's on-failure destination: the queue (metadata of the
+    // batch) or, with onFailureBucket, the bucket (the records themselves).
+    const failureBucketSettings = config.provisioned?.onFailureDestination === true ? config.provisioned.onFailureBucket : undefined;
     const failures =
-      config.provisioned?.onFailureDestination === true
+      config.provisioned?.onFailureDestination === true && failureBucketSettings === undefined
         ? new ParkingQueue(this, 'FailedBatches', {
             purpose: 'metadata of batches Lambda gave up on after the retry attempts',
           })
         : undefined;
+    const failureBucket =
+      failureBucketSettings === undefined
+        ? undefined
+        : new FailureBucket(this, 'FailedBatchesBucket', { retentionDays: failureBucketSettings.retentionDays });
+    const onFailure: IEventSourceDlq | undefined =
+      failures !== undefined ? new SqsDlq(failures.queue) : failureBucket?.destination();
+    const consumerMetrics: ConsumerMetricsSource = {
+      namespace: consumerMetricsNamespace(this.stackName),
+      service: CONSUMER_SERVICE_NAME,
+    };
 
     this.runLedger = new RunLedger(this, 'RunLedger');
 
     const environment: Record<string, string> = {
-      POWERTOOLS_SERVICE_NAME: 'port-kafka-consumer',
+      POWERTOOLS_SERVICE_NAME: CONSUMER_SERVICE_NAME,
       POWERTOOLS_LOG_LEVEL: config.logLevel,
+      // The handler's EMF metrics (on by default in Lambda), one namespace per stack.
+      POWERTOOLS_METRICS_NAMESPACE: consumerMetrics.namespace,
       PORT_ORG_ID: config.orgId,
       PORT_REGION: config.portRegion,
       PORT_CREDENTIALS_SECRET_ARN: portSecret.secret.secretArn,
@@ -116,6 +146,8 @@ class PortKafkaStack extends Stack {
     if (config.environment !== undefined) environment.BACKEND_ENVIRONMENT = config.environment;
     if (config.secretInputsKeyArn !== undefined) environment.PORT_SECRET_INPUTS_PRIVATE_KEY_ARN = config.secretInputsKeyArn;
     if (parking !== undefined) environment.PARK_QUEUE_URL = parking.queue.queueUrl;
+    // Powertools Tracer is loaded only then (cold start), with the function's active tracing.
+    if (config.tracing) environment.PORT_KAFKA_TRACING = 'true';
 
     this.consumer = new ConsumerFunction(this, 'Consumer', {
       entry: path.resolve(projectRoot, props.handlerEntry ?? HANDLER_ENTRY),
@@ -124,6 +156,7 @@ class PortKafkaStack extends Stack {
       memorySize: config.memorySizeMb,
       logRetention: config.logRetentionDays as RetentionDays,
       environment,
+      tracing: config.tracing,
     });
     const fn = this.consumer.function;
 
@@ -207,6 +240,7 @@ class PortKafkaStack extends Stack {
       {
         name: 'Runs',
         topic: config.topics.runs,
+        consumerGroupId: config.consumerGroups.runs,
         ...(config.filterActions || config.environment !== undefined
           ? {
               filters: runFilterPatterns({
@@ -217,17 +251,24 @@ class PortKafkaStack extends Stack {
           : {}),
       },
     ];
-    if (config.topics.changeLog !== undefined) {
+    if (config.topics.changeLog !== undefined && config.consumerGroups.changeLog !== undefined) {
       // Change events have no action identifier: never filtered.
-      sources.push({ name: 'ChangeLog', topic: config.topics.changeLog });
+      sources.push({ name: 'ChangeLog', topic: config.topics.changeLog, consumerGroupId: config.consumerGroups.changeLog });
     }
     const kafka = new KafkaSources(this, 'Kafka', {
       fn,
       secret: kafkaSecret.secret,
       sources,
       config,
-      ...(failures === undefined ? {} : { failureQueue: failures.queue }),
+      ...(onFailure === undefined ? {} : { onFailure }),
     });
+    const watchedMappings = sources.map((source) => ({
+      name: source.name,
+      topic: source.topic,
+      mapping: kafka.mappings[source.name]!,
+      esmMetrics: config.provisioned?.esmMetrics === true,
+      failureBucket: failureBucket !== undefined,
+    }));
 
     // Imports by name are granted on `<name>-??????`: Secrets Manager appends
     // a random 6-character suffix to every secret ARN and `?` matches exactly
@@ -244,9 +285,25 @@ class PortKafkaStack extends Stack {
       queues,
       runsNotEnded: runsNotEndedFilters[0]!.metric({ statistic: 'Sum', period: Duration.minutes(5) }),
       ...(this.sweeper === undefined ? {} : { sweeper: this.sweeper.function }),
+      timeout: Duration.seconds(config.functionTimeoutSeconds),
+      consumerMetrics,
+      mappings: watchedMappings,
       ...(config.alarmTopicArn === undefined ? {} : { topicArn: config.alarmTopicArn }),
       ...(config.alarmEmail === undefined ? {} : { email: config.alarmEmail }),
     });
+    this.alarms = alarms;
+
+    const dashboard = config.dashboard
+      ? new ConsumerDashboard(this, 'Dashboard', {
+          fn,
+          timeout: Duration.seconds(config.functionTimeoutSeconds),
+          consumerMetrics,
+          mappings: watchedMappings,
+          queues,
+          alarms: alarms.alarms,
+          offsetLagThreshold: config.offsetLagThreshold,
+        })
+      : undefined;
 
     new CfnOutput(this, 'FunctionName', { value: fn.functionName });
     new CfnOutput(this, 'LogGroupName', { value: this.consumer.logGroup.logGroupName });
@@ -262,9 +319,11 @@ class PortKafkaStack extends Stack {
     if (this.sweeper !== undefined) new CfnOutput(this, 'SweeperFunctionName', { value: this.sweeper.function.functionName });
     if (parking !== undefined) new CfnOutput(this, 'ParkedQueueUrl', { value: parking.queue.queueUrl });
     if (failures !== undefined) new CfnOutput(this, 'FailedBatchesQueueUrl', { value: failures.queue.queueUrl });
+    if (failureBucket !== undefined) new CfnOutput(this, 'FailedBatchesBucketName', { value: failureBucket.bucket.bucketName });
+    if (dashboard !== undefined) new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
     if (alarms.topic !== undefined) new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
   }
 }
 
 export type { PortKafkaStackProps };
-export { HANDLER_ENTRY, PLACEHOLDER_ORG_ID, PortKafkaStack, RUNS_NOT_ENDED_METRIC };
+export { CONSUMER_SERVICE_NAME, HANDLER_ENTRY, PLACEHOLDER_ORG_ID, PortKafkaStack, RUNS_NOT_ENDED_METRIC };

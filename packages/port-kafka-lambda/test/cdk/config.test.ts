@@ -87,7 +87,8 @@ describe('deployment configuration: defaults', () => {
   });
 
   it('turns on the dashboard, leaves tracing off and creates no password parameter by default', () => {
-    expect(configOf()).toMatchObject({ dashboard: true, tracing: false, kafkaPasswordParameter: false });
+    expect(configOf()).toMatchObject({ dashboard: true, tracing: false });
+    expect(configOf().kafkaPasswordParameter).toBeUndefined();
   });
 });
 
@@ -272,7 +273,7 @@ describe('deployment configuration: provisioned-only and related settings', () =
 
   it('creates the Kafka secret from a password parameter only with a username and no imported secret', () => {
     const c = configOf({ kafkaPasswordParameter: true, kafkaUsername: 'port-user-42' });
-    expect(c.kafkaPasswordParameter).toBe(true);
+    expect(c.kafkaPasswordParameter).toEqual({ username: 'port-user-42' });
     // The password arrives at deploy time, so the mappings can poll from the first deploy.
     expect(c.kafkaEnabled).toBe(true);
     expect(errorLines({ kafkaPasswordParameter: true, kafkaSecretName: 'port/kafka' })).toEqual([

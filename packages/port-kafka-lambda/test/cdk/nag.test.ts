@@ -40,6 +40,23 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
     alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
     parkingQueue: false,
   },
+  'provisioned with the S3 on-failure bucket, change.log, metrics and logs of the mappings': {
+    kafkaSecretArn: KAFKA_ARN,
+    provisioned: true,
+    onFailureBucket: true,
+    consumeChangeLog: true,
+    esmLogLevel: 'INFO',
+  },
+  'tracing on, change.log, the Kafka password as a deploy-time parameter': {
+    tracing: true,
+    consumeChangeLog: true,
+    kafkaPasswordParameter: true,
+    kafkaUsername: 'port-user-42',
+  },
+  'no dashboard, no sweeper': {
+    dashboard: false,
+    sweeper: false,
+  },
 };
 
 describe('cdk-nag AwsSolutions', () => {
@@ -60,9 +77,29 @@ describe('cdk-nag AwsSolutions', () => {
       }
     }
     expect([...ids].sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::*]',
+      'AwsSolutions-IAM5[Resource::<FailedBatchesBucket8B02D48A.Arn>/*]',
+      'AwsSolutions-S1',
       'AwsSolutions-SMG4',
       'AwsSolutions-SQS3',
     ]);
+  });
+
+  it('would report the findings the tracing and failure-bucket acknowledgements cover', () => {
+    const spy = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => undefined);
+    try {
+      const { stack } = synth({ kafkaSecretArn: KAFKA_ARN, provisioned: true, onFailureBucket: true, tracing: true });
+      const report = new AwsSolutionsChecks().validateScope(stack);
+      expect(report.violations.map((v) => v.ruleName).sort()).toEqual([
+        'AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-IAM5[Resource::<FailedBatchesBucket8B02D48A.Arn>/*]',
+        'AwsSolutions-S1',
+        'AwsSolutions-SMG4',
+        'AwsSolutions-SQS3',
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('would report the findings the acknowledgements cover (none is dead)', () => {

@@ -58,6 +58,7 @@ describe('consumer function', () => {
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'port-kafka-consumer',
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
+      POWERTOOLS_METRICS_NAMESPACE: 'PortKafkaLambda/TestStack',
       PORT_ORG_ID: ORG,
       PORT_REGION: 'eu',
       PORT_API_URL: 'https://api.port.io',
@@ -82,7 +83,7 @@ describe('consumer function', () => {
 });
 
 describe('Kafka event source mappings', () => {
-  it('maps the runs topic with SASL/SCRAM-512, Port\'s EU brokers and the consumer group', () => {
+  it('maps the runs topic with SASL/SCRAM-512, Port\'s EU brokers and the runs consumer group', () => {
     const { template } = synth(IMPORTED);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -96,7 +97,7 @@ describe('Kafka event source mappings', () => {
           ],
         },
       },
-      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: `${ORG}.lambda` },
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: `${ORG}.lambda-runs` },
       SourceAccessConfigurations: [{ Type: 'SASL_SCRAM_512_AUTH', URI: KAFKA_ARN }],
       StartingPosition: 'LATEST',
       BatchSize: 50,
@@ -111,12 +112,20 @@ describe('Kafka event source mappings', () => {
     });
   });
 
-  it('adds a second mapping for change.log, in the same group', () => {
+  it('adds a second mapping for change.log, in its own group (AWS: unique among all Kafka event sources)', () => {
     const { template } = synth({ ...IMPORTED, consumeChangeLog: true, portRegion: 'us' });
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    const groups = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map(
+      (m) => (m as { Properties: { SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: string } } }).Properties.SelfManagedKafkaEventSourceConfig.ConsumerGroupId
+    );
+    expect(groups.sort()).toEqual([`${ORG}.lambda-changes`, `${ORG}.lambda-runs`]);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      Topics: [`${ORG}.runs`],
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: `${ORG}.lambda-runs` },
+    });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       Topics: [`${ORG}.change.log`],
-      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: `${ORG}.lambda` },
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: `${ORG}.lambda-changes` },
       SelfManagedEventSource: {
         Endpoints: { KafkaBootstrapServers: Match.arrayWith(['b-1-public.production.5v06xt.c21.kafka.us-east-1.amazonaws.com:9196']) },
       },
@@ -181,8 +190,9 @@ describe('provisioned mode', () => {
     });
     expect(envOf(template).REPORT_BATCH_ITEM_FAILURES).toBe('true');
     template.resourceCountIs('AWS::SQS::Queue', 2);
-    // Errors, lag, two queues, runs not ended, the sweeper.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    // Errors, throttles, duration, lag, ledger errors, two queues, runs not ended, the sweeper,
+    // and the runs mapping's own lag, polling and commit errors (observability-alarms.test.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
   });
 
   it('tells the function when partial batch responses are off', () => {
@@ -346,7 +356,8 @@ describe('parking queue', () => {
 describe('alarms', () => {
   it('watches errors, offset lag, parked records, runs Port refused to end and the sweeper', () => {
     const { template } = synth({ ...IMPORTED, offsetLagThreshold: 500 });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    // Also throttles, duration near the timeout and ledger errors (observability-alarms.test.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'PortKafkaLambda',
       MetricName: 'RunsNotEnded',

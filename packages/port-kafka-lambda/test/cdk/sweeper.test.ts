@@ -119,8 +119,8 @@ describe('sweeper schedule', () => {
     template.resourceCountIs('AWS::Scheduler::Schedule', 0);
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::Logs::MetricFilter', 1);
-    // Errors, lag, parked records, runs not ended.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    // Errors, throttles, duration, lag, ledger errors, parked records, runs not ended.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
   });
 
   it('warns that stale runs cannot be listed without the app\'s action identifiers', () => {

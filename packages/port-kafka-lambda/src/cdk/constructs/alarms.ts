@@ -1,15 +1,32 @@
 import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import type { IAlarmAction, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import type { AlarmProps, IAlarmAction, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IEventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { MetricName } from '../../telemetry/names.js';
+import { consumerMetric, type ConsumerMetricsSource, esmMetric } from '../metrics.js';
+
+/** Duration alarm: the slowest invocation used this share of the timeout. */
+const DURATION_ALARM_SHARE = 0.8;
+
+/** An event source mapping and what Lambda publishes for it. */
+interface WatchedMapping {
+  /** `Runs`, `ChangeLog`: names the alarms. */
+  readonly name: string;
+  readonly topic: string;
+  readonly mapping: IEventSourceMapping;
+  /** The mapping has `metricsConfig` (event, error and Kafka metrics): per-mapping lag and error alarms. */
+  readonly esmMetrics: boolean;
+  /** The on-failure destination is the S3 bucket (no queue depth to watch): alarm on deliveries to it. */
+  readonly failureBucket: boolean;
+}
 
 interface ConsumerAlarmsProps {
   readonly fn: IFunction;
@@ -21,6 +38,12 @@ interface ConsumerAlarmsProps {
   readonly runsNotEnded?: IMetric;
   /** The sweeper function: a failed pass left runs it could not end. */
   readonly sweeper?: IFunction;
+  /** The function's timeout: the duration alarm fires at 80 % of it. */
+  readonly timeout?: Duration;
+  /** Where the consumer's own metrics land (ledger errors). */
+  readonly consumerMetrics?: ConsumerMetricsSource;
+  /** The mappings, for per-mapping alarms where Lambda publishes their metrics. */
+  readonly mappings?: readonly WatchedMapping[];
   /** Existing topic to notify. */
   readonly topicArn?: string;
   /** Address to subscribe to a topic the stack creates. */
@@ -35,11 +58,13 @@ class ConsumerAlarms extends Construct {
   readonly alarms: Alarm[] = [];
   /** The topic the stack created for `email`, if any. */
   readonly topic?: Topic;
+  /** Where every alarm notifies (alarm and OK). */
+  readonly #actions: IAlarmAction[] = [];
 
   constructor(scope: Construct, id: string, props: ConsumerAlarmsProps) {
     super(scope, id);
     const period = Duration.minutes(5);
-    const actions: IAlarmAction[] = [];
+    const actions = this.#actions;
 
     if (props.topicArn !== undefined) {
       const existing: ITopic = Topic.fromTopicArn(this, 'ExistingTopic', props.topicArn);
@@ -72,8 +97,11 @@ class ConsumerAlarms extends Construct {
       actions
     );
 
-    // OffsetLag is published per function; with two mappings the maximum is
-    // the worse of the two topics.
+    // OffsetLag (AWS/Lambda) is a function metric for Kafka sources, measured
+    // per topic (Lambda developer guide, "Working with Lambda function
+    // metrics"); function metrics carry FunctionName. With two mappings the
+    // maximum is the worse topic. A per-mapping dimension of OffsetLag is not
+    // documented; per-mapping lag is MaxOffsetLag, in provisioned mode below.
     this.add(
       new Alarm(this, 'OffsetLag', {
         alarmDescription: `The event source mappings are more than ${props.offsetLagThreshold} records behind for 15 minutes: runs wait in Kafka.`,
@@ -122,6 +150,80 @@ class ConsumerAlarms extends Construct {
       );
     }
 
+    this.alarmOn('Throttles', {
+      alarmDescription:
+        'Lambda throttled the consumer (no concurrency left): the mappings back off and lag grows. Check reserved and account concurrency.',
+      metric: props.fn.metricThrottles({ period, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    if (props.timeout !== undefined) {
+      const limitMs = Math.round(props.timeout.toMilliseconds() * DURATION_ALARM_SHARE);
+      this.alarmOn('DurationNearTimeout', {
+        alarmDescription: `An invocation ran for more than ${DURATION_ALARM_SHARE * 100} % of the ${props.timeout.toSeconds()} s timeout: runs are long or Port is slow, and the next may time out (its runs are then reported as timed out). Raise functionTimeoutSeconds or lower batchSize.`,
+        metric: props.fn.metricDuration({ period, statistic: 'Maximum' }),
+        threshold: limitMs,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    if (props.consumerMetrics !== undefined) {
+      this.alarmOn('LedgerErrors', {
+        alarmDescription:
+          'The run ledger (DynamoDB) failed calls: runs are left for a retry, or end FAILURE with ledger-error. Check the table and the function role.',
+        metric: consumerMetric(props.consumerMetrics, MetricName.LedgerErrors, { period }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    for (const m of props.mappings ?? []) {
+      if (m.esmMetrics) {
+        this.alarmOn(`${m.name}MaxOffsetLag`, {
+          alarmDescription: `The ${m.topic} mapping's most lagging partition is more than ${props.offsetLagThreshold} records behind for 15 minutes.`,
+          metric: esmMetric(m.mapping, 'MaxOffsetLag', { statistic: 'Maximum', period }),
+          threshold: props.offsetLagThreshold,
+          evaluationPeriods: 3,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+        this.alarmOn(`${m.name}PollingErrors`, {
+          alarmDescription: `The ${m.topic} mapping could not poll Port's brokers (authentication, authorization of the consumer group, network). See its log stream and LastProcessingResult (docs/operations.md).`,
+          metric: esmMetric(m.mapping, 'PollingErrorCount', { period }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          // Error metrics are published only when errors happen.
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+        this.alarmOn(`${m.name}CommitErrors`, {
+          alarmDescription: `The ${m.topic} mapping could not commit offsets: records will be delivered again.`,
+          metric: esmMetric(m.mapping, 'CommitErrorCount', { period }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+      }
+      if (m.esmMetrics && m.failureBucket) {
+        this.alarmOn(`${m.name}FailedBatches`, {
+          alarmDescription: `Lambda gave up on records of ${m.topic} after the retry attempts and wrote them to the failure bucket. Inspect and replay them (docs/operations.md).`,
+          metric: esmMetric(m.mapping, 'OnFailureDestinationDeliveredEventCount', { period }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+      }
+    }
+
     for (const { name, queue } of props.queues) {
       this.add(
         new Alarm(this, `${name}Messages`, {
@@ -137,6 +239,16 @@ class ConsumerAlarms extends Construct {
     }
   }
 
+  /**
+   * Adds an alarm that notifies where the others do: for constructs beside the
+   * consumer (a sweeper, an executor) to be watched like it.
+   */
+  alarmOn(id: string, props: AlarmProps): Alarm {
+    const alarm = new Alarm(this, id, props);
+    this.add(alarm, this.#actions);
+    return alarm;
+  }
+
   private add(alarm: Alarm, actions: readonly IAlarmAction[]): void {
     for (const action of actions) {
       alarm.addAlarmAction(action);
@@ -146,5 +258,5 @@ class ConsumerAlarms extends Construct {
   }
 }
 
-export type { ConsumerAlarmsProps };
+export type { ConsumerAlarmsProps, WatchedMapping };
 export { ConsumerAlarms };

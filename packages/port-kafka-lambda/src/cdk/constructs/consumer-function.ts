@@ -1,6 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -17,6 +17,8 @@ interface ConsumerFunctionProps {
   readonly memorySize: number;
   readonly logRetention: RetentionDays;
   readonly environment: Record<string, string>;
+  /** X-Ray active tracing (the handler then sends its subsegments, PORT_KAFKA_TRACING=true). */
+  readonly tracing?: boolean;
 }
 
 /**
@@ -61,6 +63,7 @@ class ConsumerFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
+      ...(props.tracing === true ? { tracing: Tracing.ACTIVE } : {}),
       description: 'Consumes Port Kafka topics and reports to Port',
       environment: {
         // Stack traces point at the TypeScript sources, not the minified bundle.
@@ -83,6 +86,13 @@ class ConsumerFunction extends Construct {
         logLevel: LogLevel.WARNING,
       },
     });
+    if (props.tracing === true) {
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray does not scope to resources; the stack test checks they are the only actions on "*".',
+      });
+    }
   }
 }
 

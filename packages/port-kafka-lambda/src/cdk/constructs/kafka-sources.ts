@@ -1,9 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
-import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { FilterCriteria, SourceAccessConfigurationType, StartingPosition } from 'aws-cdk-lib/aws-lambda';
-import type { EventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  EventSourceMappingLogLevel,
+  FilterCriteria,
+  MetricType,
+  SourceAccessConfigurationType,
+  StartingPosition,
+} from 'aws-cdk-lib/aws-lambda';
+import type { EventSourceMapping, IEventSourceDlq, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.js';
 import type { RunFilterPattern } from '../filters.js';
@@ -12,6 +16,8 @@ interface KafkaTopicSource {
   /** Construct id part, e.g. `Runs`. */
   readonly name: string;
   readonly topic: string;
+  /** The mapping's own consumer group (AWS: unique among all Kafka event sources; create-only). */
+  readonly consumerGroupId: string;
   /** Filter patterns (ORed); none means every record invokes the function. */
   readonly filters?: readonly RunFilterPattern[];
 }
@@ -23,7 +29,6 @@ interface KafkaSourcesProps {
   readonly config: Pick<
     DeployConfig,
     | 'brokers'
-    | 'consumerGroupId'
     | 'kafkaEnabled'
     | 'batchSize'
     | 'maxBatchingWindowSeconds'
@@ -31,13 +36,17 @@ interface KafkaSourcesProps {
     | 'startingPositionTimestamp'
     | 'provisioned'
   >;
-  /** On-failure destination (provisioned mode only). */
-  readonly failureQueue?: IQueue;
+  /** On-failure destination (provisioned mode only): the FailedBatches queue or the failure bucket. */
+  readonly onFailure?: IEventSourceDlq;
 }
+
+/** The event source mapping metrics AWS publishes when asked: event counts, error counts, Kafka consumer metrics (lag). */
+const ESM_METRICS = [MetricType.EVENT_COUNT, MetricType.ERROR_COUNT, MetricType.KAFKA_METRICS];
 
 /**
  * One self-managed Kafka event source mapping per topic (Lambda accepts
- * exactly one topic per mapping), all in the consumer group Port assigned,
+ * exactly one topic per mapping), each in its own consumer group (see
+ * consumerGroupsOf in ../config.ts),
  * authenticated with SASL/SCRAM-SHA-512 over TLS as Port's brokers require.
  *
  * Mappings are built with `addEventSourceMapping` rather than
@@ -56,7 +65,7 @@ class KafkaSources extends Construct {
       const mapping = fn.addEventSourceMapping(`${source.name}Mapping`, {
         kafkaBootstrapServers: config.brokers,
         kafkaTopic: source.topic,
-        kafkaConsumerGroupId: config.consumerGroupId,
+        kafkaConsumerGroupId: source.consumerGroupId,
         sourceAccessConfigurations: [
           { type: SourceAccessConfigurationType.SASL_SCRAM_512_AUTH, uri: props.secret.secretArn },
         ],
@@ -85,7 +94,10 @@ class KafkaSources extends Construct {
               ...(provisioned.maxRecordAgeSeconds === undefined || provisioned.maxRecordAgeSeconds === -1
                 ? {}
                 : { maxRecordAge: Duration.seconds(provisioned.maxRecordAgeSeconds) }),
-              ...(props.failureQueue === undefined ? {} : { onFailure: new SqsDlq(props.failureQueue) }),
+              ...(props.onFailure === undefined ? {} : { onFailure: props.onFailure }),
+              // Observability that AWS (and aws-cdk-lib's README) offers for Kafka mappings in provisioned mode only.
+              ...(provisioned.esmMetrics ? { metricsConfig: { metrics: ESM_METRICS } } : {}),
+              logLevel: EventSourceMappingLogLevel[provisioned.esmLogLevel],
             }),
       });
       this.mappings[source.name] = mapping;
@@ -96,4 +108,4 @@ class KafkaSources extends Construct {
 }
 
 export type { KafkaSourcesProps, KafkaTopicSource };
-export { KafkaSources };
+export { ESM_METRICS, KafkaSources };

@@ -1,4 +1,4 @@
-import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnParameter, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -17,7 +17,19 @@ interface SecretShape {
   /** Placeholder JSON with the right keys; the last key gets a random value. */
   readonly placeholder: Record<string, string>;
   readonly generatedKey: string;
+  /** Characters the generated value must not contain (besides punctuation, which is excluded anyway). */
+  readonly excludeCharacters?: string;
 }
+
+/**
+ * Characters a SASL/SCRAM password must not contain for Lambda's Kafka event
+ * source mapping: with a backslash, `/` or `"` in the secret's password the mapping
+ * fails to log in with errors that do not name the cause (aws/aws-cdk#22813).
+ */
+const SCRAM_UNSAFE_CHARACTERS = '\\/"';
+
+/** CloudFormation AllowedPattern for the KafkaPassword parameter: one or more characters, none of the unsafe ones. */
+const SCRAM_PASSWORD_PATTERN = '[^\\\\/"]+';
 
 /**
  * Imports a secret by ARN or name, or creates one with a placeholder value of
@@ -58,6 +70,7 @@ function credentialsSecret(scope: Construct, id: string, source: SecretSource, s
           secretStringTemplate: JSON.stringify(shape.placeholder),
           generateStringKey: shape.generatedKey,
           excludePunctuation: true,
+          ...(shape.excludeCharacters === undefined ? {} : { excludeCharacters: shape.excludeCharacters }),
         },
         // Credentials issued by Port cannot be recovered from anywhere else.
         removalPolicy: RemovalPolicy.RETAIN,
@@ -72,5 +85,40 @@ function credentialsSecret(scope: Construct, id: string, source: SecretSource, s
   }
 }
 
+/**
+ * The Kafka secret created from `username` and a NoEcho CloudFormation
+ * parameter `KafkaPassword` given at deploy time
+ * (`cdk deploy --parameters KafkaPassword=…`; later deploys reuse it). The
+ * password never enters the template or cdk.out, and CloudFormation refuses a
+ * value with characters the mapping cannot log in with before creating
+ * anything (the parameter's AllowedPattern and ConstraintDescription).
+ */
+function kafkaSecretFromParameter(scope: Construct, id: string, username: string): CredentialsSecret {
+  const password = new CfnParameter(Stack.of(scope), 'KafkaPassword', {
+    type: 'String',
+    noEcho: true,
+    minLength: 1,
+    allowedPattern: SCRAM_PASSWORD_PATTERN,
+    constraintDescription:
+      'must not contain \\, / or " (Lambda\'s Kafka event source mapping cannot log in with them; aws/aws-cdk#22813); ask Port for another password',
+    description: 'Port Kafka SASL/SCRAM password (kafkaPasswordParameter=true); never shown by CloudFormation',
+  });
+  const secret = new Secret(scope, id, {
+    description: 'Port Kafka SASL/SCRAM credentials: {"username","password"} (password from the KafkaPassword parameter)',
+    secretObjectValue: {
+      // The username is not secret: it is in cdk.json (kafkaUsername).
+      username: SecretValue.unsafePlainText(username),
+      password: SecretValue.cfnParameter(password),
+    },
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'The value is a credential issued by Port; Secrets Manager cannot rotate it. Rotation is requested from Port and the new password deployed with --parameters KafkaPassword=… (docs/deploying.md).',
+  });
+  return { created: true, secret };
+}
+
 export type { CredentialsSecret, SecretShape };
-export { credentialsSecret };
+export { credentialsSecret, kafkaSecretFromParameter, SCRAM_PASSWORD_PATTERN, SCRAM_UNSAFE_CHARACTERS };

@@ -9,7 +9,7 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { PortKafkaError } from '../../errors.js';
-import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER } from '../bundling.js';
+import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE } from '../bundling.js';
 
 /**
  * The sweeper's entry inside this package. src/cdk/constructs and dist/cdk/constructs
@@ -95,16 +95,17 @@ class Sweeper extends Construct {
         ...props.environment,
       },
       bundling: {
+        // The consumer's asset settings (bundling.ts), the AWS SDK from the runtime included.
         format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
+        target: LAMBDA_BUNDLE.target,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
         banner: CREATE_REQUIRE_BANNER,
-        minify: true,
+        minify: LAMBDA_BUNDLE.minify,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
-        sourcesContent: false,
+        sourcesContent: LAMBDA_BUNDLE.sourcesContent,
         charset: Charset.UTF8,
-        externalModules: [],
+        externalModules: [...LAMBDA_BUNDLE.externalModules],
         esbuildArgs: { '--conditions': BUNDLE_CONDITIONS.join(',') },
         logLevel: LogLevel.WARNING,
       },
