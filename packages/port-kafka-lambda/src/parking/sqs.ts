@@ -1,4 +1,3 @@
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import { PortKafkaError } from '../errors.js';
 import type { ParkedRecord, Parker } from './parker.js';
@@ -56,6 +55,9 @@ class SqsParker implements Parker {
   async park(record: ParkedRecord): Promise<void> {
     const attributes = messageAttributes(record);
     const body = this.#fit(record, attributesSize(attributes));
+    // Imported here, not at the top: a bundle that takes the AWS SDK from the runtime
+    // moves static imports of it to its start, and parking is rare.
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
     try {
       await this.#client.send(
         new SendMessageCommand({

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { build, type Metafile } from 'esbuild';
-import { CREATE_REQUIRE_BANNER } from '../../src/cdk/bundling.js';
+import { CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE } from '../../src/cdk/bundling.js';
 import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../../src/emulator/index.js';
 import { ORG_ID, runsEvent } from '../../src/testing/factories.js';
 import { onlyFile, parseSummary } from '../cli/summary.js';
@@ -246,8 +246,10 @@ describe('the packed package, installed in a project outside the repository', ()
     await mustRun('npm install', [npm, 'install', '--prefer-offline', '--no-audit', '--no-fund'], project);
     installed = path.join(project, 'node_modules', PACKAGE.name);
 
-    // The Lambda asset's settings (cdk/constructs/consumer-function.ts) without
-    // the source condition: a project that never heard of it gets dist/.
+    // The Lambda asset's settings (cdk/bundling.ts) without the source
+    // condition: a project that never heard of it gets dist/. The AWS SDK is
+    // left out as in the asset, and the bundle runs where no node_modules can be
+    // found, as in Lambda before a client is first used.
     bundleFile = path.join(work, 'bundle', 'handler.mjs');
     const result = await build({
       entryPoints: [path.join(project, 'lambda', 'handler.ts')],
@@ -256,10 +258,11 @@ describe('the packed package, installed in a project outside the repository', ()
       bundle: true,
       platform: 'node',
       format: 'esm',
-      target: 'node24',
-      mainFields: ['module', 'main'],
+      target: LAMBDA_BUNDLE.target,
+      mainFields: [...LAMBDA_BUNDLE.mainFields],
+      external: [...LAMBDA_BUNDLE.externalModules],
       banner: { js: CREATE_REQUIRE_BANNER },
-      minify: true,
+      minify: LAMBDA_BUNDLE.minify,
       charset: 'utf8',
       metafile: true,
       logLevel: 'silent',

@@ -1,11 +1,4 @@
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { describeIssues } from '../../validation.js';
 import {
   type ClaimOutcome,
@@ -27,6 +20,14 @@ interface DynamoRunLedgerOptions {
 }
 
 type Item = Record<string, AttributeValue>;
+
+/**
+ * The SDK's command classes, imported when a call is made rather than at the
+ * top: a Lambda bundle that takes the AWS SDK from the runtime moves every
+ * static import of it to the bundle's start, so DynamoDB's client would load at
+ * every cold start, before any run needs it.
+ */
+const commands = () => import('@aws-sdk/client-dynamodb');
 
 const K = RunLedgerTable.partitionKey.name;
 const TTL = RunLedgerTable.timeToLiveAttribute;
@@ -90,6 +91,7 @@ class DynamoRunLedger implements RunLedger {
   }
 
   async claim(runId: string, request: ClaimRequest): Promise<ClaimOutcome> {
+    const { UpdateItemCommand } = await commands();
     // A conflicting entry can vanish between the failed write and the read
     // (its claimant released it): then the claim is simply tried again.
     for (let tries = 0; tries < 3; tries++) {
@@ -164,6 +166,7 @@ class DynamoRunLedger implements RunLedger {
   }
 
   async storeResult(runId: string, owner: string, report: FinalReport): Promise<boolean> {
+    const { UpdateItemCommand } = await commands();
     return this.#conditional('storeResult', () =>
       this.#client.send(
         new UpdateItemCommand({
@@ -180,6 +183,7 @@ class DynamoRunLedger implements RunLedger {
   }
 
   async markDelivered(runId: string): Promise<void> {
+    const { UpdateItemCommand } = await commands();
     await this.#conditional('markDelivered', () =>
       this.#client.send(
         new UpdateItemCommand({
@@ -196,6 +200,7 @@ class DynamoRunLedger implements RunLedger {
   }
 
   async release(claim: LedgerEntry): Promise<void> {
+    const { DeleteItemCommand, UpdateItemCommand } = await commands();
     const condition = {
       ConditionExpression: '#owner = :owner AND attribute_not_exists(#report)',
       ExpressionAttributeValues: { ':owner': S(claim.owner) } as Item,
@@ -225,6 +230,7 @@ class DynamoRunLedger implements RunLedger {
   }
 
   async get(runId: string): Promise<LedgerEntry | undefined> {
+    const { GetItemCommand } = await commands();
     let item: Item | undefined;
     try {
       const out = await this.#client.send(
@@ -238,6 +244,7 @@ class DynamoRunLedger implements RunLedger {
   }
 
   async listExpired(now: number, limit = 100): Promise<LedgerEntry[]> {
+    const { QueryCommand } = await commands();
     const index = RunLedgerTable.openClaimsIndex;
     try {
       const out = await this.#client.send(
