@@ -191,7 +191,7 @@ describe('provisioned mode', () => {
     expect(envOf(template).REPORT_BATCH_ITEM_FAILURES).toBe('true');
     template.resourceCountIs('AWS::SQS::Queue', 2);
     // Errors, throttles, duration, lag, ledger errors, two queues, runs not ended, the sweeper,
-    // and the runs mapping's own lag, polling and commit errors (observability-alarms.test.ts).
+    // and the runs mapping's own lag, polling and commit errors (observability.test.ts).
     template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
   });
 
@@ -356,7 +356,7 @@ describe('parking queue', () => {
 describe('alarms', () => {
   it('watches errors, offset lag, parked records, runs Port refused to end and the sweeper', () => {
     const { template } = synth({ ...IMPORTED, offsetLagThreshold: 500 });
-    // Also throttles, duration near the timeout and ledger errors (observability-alarms.test.ts).
+    // Also throttles, duration near the timeout and ledger errors (observability.test.ts).
     template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'PortKafkaLambda',
