@@ -1,7 +1,9 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { ConfigError } from '../errors.js';
 import { issueLines } from '../validation.js';
 import { ConsumerMetrics } from './metrics.js';
+import { DEFAULT_METRICS_NAMESPACE } from './names.js';
 import { Tracing } from './tracing.js';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -17,12 +19,18 @@ const TelemetryEnv = z.object({
   PORT_KAFKA_TRACING: flag.default(false),
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
   POWERTOOLS_SERVICE_NAME: z.string().optional(),
+  /** CloudWatch namespace of the metrics; the stack sets `PortKafkaLambda/<stack name>`. */
+  POWERTOOLS_METRICS_NAMESPACE: z
+    .string()
+    .regex(/^(?!AWS\/)[A-Za-z0-9._\-/#:]{1,255}$/, 'expected a CloudWatch namespace (1-255 of A-Z a-z 0-9 . _ - / # :, not starting AWS/)')
+    .optional(),
 });
 
 const TelemetryConfigSchema = TelemetryEnv.transform((e) => ({
   metrics: e.PORT_KAFKA_METRICS ?? e.AWS_LAMBDA_FUNCTION_NAME !== undefined,
   tracing: e.PORT_KAFKA_TRACING,
   serviceName: e.POWERTOOLS_SERVICE_NAME,
+  namespace: e.POWERTOOLS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE,
 }));
 type TelemetryConfig = z.output<typeof TelemetryConfigSchema>;
 
@@ -49,7 +57,16 @@ const loadTelemetryConfig = (env: NodeJS.ProcessEnv = process.env): TelemetryCon
 
 /** Metrics and tracing as the environment asks; the tracer module starts loading now when tracing is on. */
 const createTelemetry = (config: TelemetryConfig): Telemetry => ({
-  ...(config.metrics ? { metrics: new ConsumerMetrics() } : {}),
+  ...(config.metrics
+    ? {
+        metrics: new ConsumerMetrics({
+          metrics: new Metrics({
+            namespace: config.namespace,
+            ...(config.serviceName === undefined ? {} : { serviceName: config.serviceName }),
+          }),
+        }),
+      }
+    : {}),
   ...(config.tracing ? { tracing: new Tracing(config.serviceName === undefined ? {} : { serviceName: config.serviceName }) } : {}),
 });
 
