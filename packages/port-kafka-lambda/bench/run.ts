@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE } from '../src/cdk/bundling.js';
+import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE, TRACER_MODULES } from '../src/cdk/bundling.js';
 import { describeFirstRuns, measureFirstRuns } from './first-run.js';
 import { powertoolsHandler } from './powertools.js';
 import { baseline, lambdaContext, routingHandler, runBatch } from './routing.js';
@@ -92,10 +92,14 @@ const memory = () => {
   console.log(`peak RSS added (kernel maxRSS): ${fmt(m.maxRssAddedMb, 1)} MB`);
 };
 
-/** The AWS SDK inside the bundle, or left to the copy the nodejs24.x runtime provides. */
+/**
+ * The AWS SDK inside the bundle, or left to the copy the nodejs24.x runtime
+ * provides. Both as the stack bundles a function without tracing: the tracer
+ * left out (TRACER_MODULES).
+ */
 const SDK_VARIANTS = [
-  { label: 'AWS SDK bundled', externalModules: [] as string[] },
-  { label: 'AWS SDK from the runtime', externalModules: ['@aws-sdk/*'] },
+  { label: 'AWS SDK bundled', dir: 'sdk-bundled', externalModules: [...TRACER_MODULES] },
+  { label: 'AWS SDK from the runtime', dir: 'sdk-runtime', externalModules: ['@aws-sdk/*', ...TRACER_MODULES] },
 ] as const;
 
 /** Bundles `entry` with the construct's esbuild settings; returns the output path and esbuild's metafile. */
@@ -173,7 +177,7 @@ const bundle = async () => {
   const bare = processTime(['-e', '0'], 11, scratch);
   console.log(`bare Node start (node -e 0, median of 11): ${fmt(bare, 1)} ms`);
   for (const variant of SDK_VARIANTS) {
-    const dir = join(scratch, variant.externalModules.length === 0 ? 'sdk-bundled' : 'sdk-runtime');
+    const dir = join(scratch, variant.dir);
     const handler = await bundleEntry(join(root, 'lambda/handler.ts'), join(dir, 'handler'), variant.externalModules);
     const size = statSync(handler.outfile).size / 1024;
     const withBundle = processTime(['--input-type=module', '-e', `await import(${JSON.stringify(handler.outfile)})`], 11, scratch);

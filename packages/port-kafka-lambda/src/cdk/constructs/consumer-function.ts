@@ -5,7 +5,7 @@ import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from '
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE } from '../bundling.js';
+import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE, TRACER_MODULES } from '../bundling.js';
 
 
 interface ConsumerFunctionProps {
@@ -81,7 +81,8 @@ class ConsumerFunction extends Construct {
         sourceMapMode: SourceMapMode.DEFAULT,
         sourcesContent: LAMBDA_BUNDLE.sourcesContent,
         charset: Charset.UTF8,
-        externalModules: [...LAMBDA_BUNDLE.externalModules],
+        // Without tracing the tracer's dynamic import is never reached: leave it out of the bundle.
+        externalModules: [...LAMBDA_BUNDLE.externalModules, ...(props.tracing === true ? [] : TRACER_MODULES)],
         esbuildArgs: { '--conditions': BUNDLE_CONDITIONS.join(',') },
         logLevel: LogLevel.WARNING,
       },

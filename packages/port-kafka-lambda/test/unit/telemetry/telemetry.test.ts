@@ -31,7 +31,7 @@ describe('telemetry settings', () => {
   });
 
   it('builds only what is on: no tracer object without tracing, no metrics without metrics', () => {
-    expect(createTelemetry({ metrics: false, tracing: false, namespace: 'X' })).toEqual({});
+    expect(createTelemetry({ metrics: false, tracing: false, namespace: 'X', serviceName: undefined })).toEqual({});
     const on = createTelemetry({ metrics: true, tracing: false, namespace: 'PortKafkaLambda/Test', serviceName: 'svc' });
     expect(on.tracing).toBeUndefined();
     // The metrics go to the configured namespace, with the service as a dimension.
