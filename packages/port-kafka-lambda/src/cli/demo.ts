@@ -19,9 +19,12 @@ const FOOTER = `Next steps:
   PORT_CLIENT_ID=… PORT_CLIENT_SECRET=… PORT_REGION=eu npm run invoke -- <file>   use the real Port API`;
 
 // The demo always uses the emulator: it must show the same thing on every machine.
-const runDemo = (argv: readonly string[]) =>
-  withApp('demo', (app) =>
-    invoke(app, [`${path.resolve('events')}${path.sep}`, ...argv], processIo(), { banner: BANNER, footer: FOOTER, forceEmulator: true })
+// Durable actions skip their waits unless told otherwise: a rollout's minutes of polling take a moment.
+const runDemo = (argv: readonly string[]) => {
+  const waits = argv.includes('--skip-waits') || argv.includes('--wait-scale') ? [] : ['--skip-waits'];
+  return withApp('demo', (app) =>
+    invoke(app, [`${path.resolve('events')}${path.sep}`, ...waits, ...argv], processIo(), { banner: BANNER, footer: FOOTER, forceEmulator: true })
   );
+};
 
 export { runDemo };

@@ -46,7 +46,8 @@ describe('invoke', () => {
   });
 
   it('runs every file of a folder, each as its own batch', async () => {
-    const { code, stdout } = await runTool('invoke', ['events', '--json']);
+    // The durable sample's rollout polls for minutes in real time; its waits are skipped.
+    const { code, stdout } = await runTool('invoke', ['events', '--json', '--skip-waits']);
     expect(code).toBe(0);
     const summary = parseSummary(stdout);
     const jsonFiles = readdirSync(path.join(REPO, 'events')).filter((f) => f.endsWith('.json')).sort();

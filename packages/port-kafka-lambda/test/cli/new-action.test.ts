@@ -50,7 +50,7 @@ describe('new-action', () => {
     }
     const index = readFileSync(path.join(root, 'lambda/actions/index.ts'), 'utf8');
     expect(index).toContain("import { restartService } from './restart-service.js';");
-    expect(index).toContain('const actions: readonly ActionDefinition[] = [createVm, deployService, restartService];');
+    expect(index).toContain('const actions: readonly ActionDefinition[] = [\n  createVm,\n  deployService,\n  rolloutService,\n  restartService,\n];');
     // Nothing lands in the repository itself.
     expect(existsSync(path.join(REPO, 'lambda/actions/restart-service.ts'))).toBe(false);
   });

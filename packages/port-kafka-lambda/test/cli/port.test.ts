@@ -49,7 +49,7 @@ describe('port sync', () => {
     expect(lines).toContain('deploy_on_main_version (automation): to create (not in Port)');
     expect(lines).toContain('  + trigger.userInputs.properties.cpu: {"type":"number","title":"vCPUs","minimum":1,"maximum":64}');
     expect(lines).toContain('  + trigger.userInputs.properties.registry_token: {"type":"string","title":"Registry token","encryption":"aes256-gcm"}');
-    expect(lines.at(-1)).toBe('Dry run: 3 to create, 0 to update, 0 unchanged. Nothing was changed in Port.');
+    expect(lines.at(-1)).toBe('Dry run: 4 to create, 0 to update, 0 unchanged. Nothing was changed in Port.');
     expect(writes()).toEqual([]);
     expect(emu.actions.size).toBe(0);
   });
@@ -57,8 +57,9 @@ describe('port sync', () => {
   it('creates the actions and the automation, then finds nothing to do', async () => {
     const first = await portTool(['sync']);
     expect(first.code).toBe(0);
-    expect(linesOf(first.stdout).at(-1)).toBe('Synced: 3 created, 0 updated, 0 unchanged.');
+    expect(linesOf(first.stdout).at(-1)).toBe('Synced: 4 created, 0 updated, 0 unchanged.');
     expect(writes().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'POST /v1/actions 201',
       'POST /v1/actions 201',
       'POST /v1/actions 201',
       'POST /v1/actions 201',
@@ -81,10 +82,11 @@ describe('port sync', () => {
     expect(linesOf(again.stdout)).toEqual([
       'create_vm: unchanged',
       'deploy_service: unchanged',
+      'rollout_service: unchanged',
       'deploy_on_main_version (automation): unchanged',
-      'Check: 0 to create, 0 to update, 3 unchanged. Nothing was changed in Port.',
+      'Check: 0 to create, 0 to update, 4 unchanged. Nothing was changed in Port.',
     ]);
-    expect(writes()).toHaveLength(3);
+    expect(writes()).toHaveLength(4);
   });
 
   it('shows drift made in Port per field, --check fails on it, and sync puts the code back while keeping approval settings', async () => {
@@ -138,8 +140,8 @@ describe('port sync', () => {
     expect(result.code).toBe(1);
     const lines = linesOf(result.stdout);
     expect(lines[0]).toBe('create_vm: FAILED, Port refused it: Port API POST /v1/actions answered 422 (invalid_request: nope)');
-    expect(lines.at(-1)).toBe('Synced: 2 created, 0 updated, 0 unchanged, 1 failed.');
-    expect([...emu.actions.keys()]).toEqual(['deploy_service', 'deploy_on_main_version']);
+    expect(lines.at(-1)).toBe('Synced: 3 created, 0 updated, 0 unchanged, 1 failed.');
+    expect([...emu.actions.keys()]).toEqual(['deploy_service', 'rollout_service', 'deploy_on_main_version']);
   });
 
   it('refuses an input Port cannot express in one line, before any call to Port (exit 2)', async () => {
@@ -173,7 +175,7 @@ describe('port sync', () => {
     );
     const embedded = await runTool('port', ['sync', '--dry-run', '--emulator']);
     expect(embedded.code).toBe(0);
-    expect(linesOf(embedded.stdout).at(-1)).toBe('Dry run: 3 to create, 0 to update, 0 unchanged. Nothing was changed in Port.');
+    expect(linesOf(embedded.stdout).at(-1)).toBe('Dry run: 4 to create, 0 to update, 0 unchanged. Nothing was changed in Port.');
   });
 });
 

@@ -58,6 +58,16 @@ const SAMPLES: Record<string, (file: JsonFile) => void> = {
     ]);
     expect(f.entityChanges).toEqual([{ blueprint: 'vm', identifier: 'batch-cache-1', properties: { storage_alert: true } }]);
   },
+  'v2-compat-run-rollout-service.json': (f) => {
+    // A durable action, run in-process with its waits skipped: the record waited for the run's end.
+    expect(f.records).toEqual([expect.objectContaining({ status: 'succeeded', reason: 'succeeded' })]);
+    expect(f.runs).toEqual([
+      expect.objectContaining({ id: 'r_Rl5kF8wQz2NcT7pY', status: 'SUCCESS', statusLabel: 'healthy', summary: 'Rolled out checkout 1.5.0 to staging: 3/3 replicas healthy' }),
+    ]);
+    const durable = (f.runs[0] as unknown as { durable?: { status: string; steps: { name: string }[] } }).durable;
+    expect(durable?.status).toBe('SUCCEEDED');
+    expect(durable?.steps.map((s) => s.name)).toEqual(['claim', 'status', 'pickup', 'validate', 'log', 'start deployment', 'link', 'service healthy', 'upsert service', 'report']);
+  },
   'batch-malformed-record.json': (f) => {
     expect(f.records.map((r) => [r.offset, r.status, r.reason])).toEqual([
       [100, 'succeeded', 'succeeded'],
@@ -68,12 +78,15 @@ const SAMPLES: Record<string, (file: JsonFile) => void> = {
   },
 };
 
+/** Durable actions' samples skip their waits (minutes of polling otherwise). */
+const EXTRA_ARGS: Record<string, string[]> = { 'v2-compat-run-rollout-service.json': ['--skip-waits'] };
+
 describe('invoke on the bundled samples', () => {
   const results = new Map<string, CliResult>();
   beforeAll(async () => {
     // One process per sample, in parallel: each is a fresh emulator and handler.
     await Promise.all(
-      Object.keys(SAMPLES).map(async (name) => results.set(name, await runTool('invoke', [`events/${name}`, '--json'])))
+      Object.keys(SAMPLES).map(async (name) => results.set(name, await runTool('invoke', [`events/${name}`, '--json', ...(EXTRA_ARGS[name] ?? [])])))
     );
   }, 60_000);
 

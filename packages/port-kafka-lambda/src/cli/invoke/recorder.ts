@@ -54,6 +54,7 @@ const recordingClient = (inner: PortClient) => {
     findAction: (identifier) => inner.findAction(identifier),
     createAction: (action) => inner.createAction(action),
     updateAction: (identifier, action) => inner.updateAction(identifier, action),
+    warmUp: () => inner.warmUp(),
     close: () => inner.close(),
   };
   return {

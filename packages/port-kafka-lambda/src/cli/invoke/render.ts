@@ -2,6 +2,7 @@ import type { RecordOutcome } from '../../batch/outcome.js';
 import { TopicKind } from '../../port/kafka.js';
 import { coordinateKey } from './preflight.js';
 import type { BatchResult, InvokeSummary } from './result.js';
+import type { FinishedExecution, ExecutionStep } from '../../durable/local.js';
 
 /** Short words for the skip and invalid reasons a newcomer will meet. */
 const REASON_TEXT: Record<string, string> = {
@@ -13,7 +14,31 @@ const REASON_TEXT: Record<string, string> = {
   'duplicate-in-batch': 'the same run appeared earlier in this batch',
   'run-not-found': 'Port does not know this run',
   tombstone: 'a tombstone (no value)',
+  dispatched: 'handed to its durable execution',
+  'already-dispatched': 'its durable execution had already started',
 };
+
+const STATUS_MARK: Record<string, string> = { SUCCEEDED: '✓', FAILED: '✗', STARTED: '…', PENDING: '…' };
+
+/** One operation of a durable execution: what it was and how it went. */
+const stepLine = (step: ExecutionStep, waits: InvokeSummary['waits']): string => {
+  const mark = STATUS_MARK[step.status] ?? step.status;
+  const notes: string[] = [];
+  if (step.subType === 'WaitForCondition' && step.attempts !== undefined) notes.push(`${step.attempts} check${step.attempts === 1 ? '' : 's'}`);
+  else if (step.type === 'STEP' && (step.attempts ?? 1) > 1) notes.push(`${step.attempts} attempts`);
+  if (step.type === 'WAIT' && step.waitSeconds !== undefined) {
+    const scaled = typeof waits === 'object' ? ` (scaled ×${waits.scale})` : waits === 'skipped' ? ' (skipped)' : '';
+    notes.push(`${step.waitSeconds} s${scaled}`);
+  }
+  const kind = step.type === 'WAIT' ? 'wait' : step.subType === 'WaitForCondition' ? 'poll' : step.type.toLowerCase();
+  return `      ${mark} ${kind.padEnd(4)} ${step.name}${notes.length ? ` · ${notes.join(', ')}` : ''}`;
+};
+
+/** The steps of a run's durable execution, under its run. */
+const executionLines = (execution: FinishedExecution, waits: InvokeSummary['waits']): string[] => [
+  `    Durable execution ${execution.name} · ${execution.status} · ${execution.invocations} invocation(s)${execution.error ? ` · ${execution.error}` : ''}:`,
+  ...execution.steps.map((step) => stepLine(step, waits)),
+];
 
 const kindText = (result: BatchResult): string => {
   const { batch } = result.plan;
@@ -54,7 +79,7 @@ const formatProps = (props: Record<string, unknown>): string =>
     .join(' ');
 
 /** What Port would show for one file: records, each run's page, entity changes, verdict. */
-const renderBatch = (result: BatchResult): string[] => {
+const renderBatch = (result: BatchResult, waits?: InvokeSummary['waits']): string[] => {
   const lines = [`${result.plan.batch.file} — ${kindText(result)}`];
   const outcomes = result.report?.outcomes ?? [];
   const width = Math.max(0, ...outcomes.map((o) => whereOf(o).length));
@@ -69,6 +94,7 @@ const renderBatch = (result: BatchResult): string[] => {
     if (run.entities.length) lines.push(`    Entities: ${run.entities.join(', ')}`);
     lines.push(`    Logs (${run.logs.length}):`);
     for (const log of run.logs) lines.push(`      ${log}`);
+    for (const execution of result.durable.filter((e) => e.runId === run.id)) lines.push(...executionLines(execution, waits));
   }
   if (result.entityChanges.length) {
     lines.push('');
@@ -85,7 +111,7 @@ const renderBatch = (result: BatchResult): string[] => {
 
 const renderHuman = (summary: InvokeSummary): string => {
   const lines: string[] = [];
-  for (const result of summary.results) lines.push(...renderBatch(result), '');
+  for (const result of summary.results) lines.push(...renderBatch(result, summary.waits), '');
   const total: Record<string, number> = {};
   for (const r of summary.results) {
     for (const [status, n] of Object.entries(r.report?.counts ?? {})) total[status] = (total[status] ?? 0) + n;
@@ -130,6 +156,10 @@ const renderJson = (summary: InvokeSummary): string => {
       entities: run.entities,
       logCount: run.logs.length,
       logs: run.logs,
+      ...(() => {
+        const execution = r.durable.find((e) => e.runId === run.id);
+        return execution ? { durable: { execution: execution.name, status: execution.status, invocations: execution.invocations, steps: execution.steps } } : {};
+      })(),
     })),
     entityChanges: r.entityChanges,
     ...(r.handlerError ? { handlerError: r.handlerError } : {}),

@@ -1,4 +1,5 @@
 import type { BatchReport } from '../../batch/outcome.js';
+import type { FinishedExecution } from '../../durable/local.js';
 import type { BatchPlan } from './preflight.js';
 import type { EntityWrite } from './recorder.js';
 import type { RunView } from './target.js';
@@ -16,10 +17,14 @@ interface BatchResult {
   entityChanges: EntityWrite[];
   /** Lines saying how the file differed from what was expected; empty when as expected. */
   problems: string[];
+  /** Durable executions of this file's runs, with their steps. */
+  durable: FinishedExecution[];
 }
 
 interface InvokeSummary {
   target: { kind: 'emulator' | 'port'; url: string };
+  /** How durable actions' waits were run. */
+  waits?: 'real' | 'skipped' | { scale: number };
   results: BatchResult[];
 }
 

@@ -4,7 +4,8 @@ import type { BatchReport } from '../../batch/outcome.js';
 import { ConfigError } from '../../errors.js';
 import { type HandlerConfig, loadConfig } from '../../config.js';
 import { MemoryParker } from '../../parking/parker.js';
-import { INVOKE_USAGE, parseInvokeArgs } from './args.js';
+import { type InvokeArgs, INVOKE_USAGE, parseInvokeArgs } from './args.js';
+import { createLocalDurableRuns, type LocalDurableRuns } from '../../durable/local.js';
 import { FUNCTION_NAME, localContext } from './context.js';
 import { ExitCode, InputError, problemLines } from './errors.js';
 import { checkExpectations } from './expect.js';
@@ -50,9 +51,38 @@ const readConfig = (env: NodeJS.ProcessEnv): HandlerConfig => {
 const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /** Invokes the handler once per file, in order, as one warm container would. */
-const runBatches = async (app: PortKafkaApp, plans: readonly BatchPlan[], target: Target, config: HandlerConfig, verbose: boolean, timeoutMs: number): Promise<BatchResult[]> => {
+const runBatches = async (app: PortKafkaApp, plans: readonly BatchPlan[], target: Target, config: HandlerConfig, args: InvokeArgs): Promise<BatchResult[]> => {
+  const { verbose, timeoutMs } = args;
   const reports: BatchReport[] = [];
+  // Durable actions run here, awaited, under the durable SDK's local runner.
+  const local = createLocalDurableRuns({
+    actions: app.actions,
+    credentials: target.credentials,
+    functionName: FUNCTION_NAME,
+    mode: 'await',
+    skipWaits: args.skipWaits,
+    ...(args.waitScale === undefined ? {} : { waitScale: args.waitScale }),
+    executionTimeoutMs: config.durableExecutionTimeoutMs,
+  });
+  try {
+    return await invokeEach(app, plans, target, config, verbose, timeoutMs, reports, local);
+  } finally {
+    await local.close();
+  }
+};
+
+const invokeEach = async (
+  app: PortKafkaApp,
+  plans: readonly BatchPlan[],
+  target: Target,
+  config: HandlerConfig,
+  verbose: boolean,
+  timeoutMs: number,
+  reports: BatchReport[],
+  local: LocalDurableRuns,
+): Promise<BatchResult[]> => {
   const handler = createHandler({
+    durable: local.durable,
     config,
     logger: createInvokeLogger(verbose),
     port: target.port,
@@ -69,6 +99,7 @@ const runBatches = async (app: PortKafkaApp, plans: readonly BatchPlan[], target
     await target.prepare(plan);
     target.takeEntityWrites();
     reports.length = 0;
+    const before = local.finished.length;
     let response: unknown;
     let handlerError: string | undefined;
     try {
@@ -89,6 +120,7 @@ const runBatches = async (app: PortKafkaApp, plans: readonly BatchPlan[], target
       runs,
       entityChanges: target.takeEntityWrites().filter((w) => w.runId === undefined),
       problems: checkExpectations(report, plan.batch.expect, handlerError),
+      durable: local.finished.slice(before),
     });
   }
   return results;
@@ -119,8 +151,9 @@ const invoke = async (app: PortKafkaApp, argv: readonly string[], io: Io = proce
     if (args.json) io.stderr(`${target.announcement}\n`);
     else io.stdout(`${extras.banner ? `${extras.banner}\n\n` : ''}${target.announcement}\n\n`);
 
-    const results = await runBatches(app, plans, target, config, args.verbose, args.timeoutMs);
-    const summary = { target: { kind: target.kind, url: target.url }, results };
+    const results = await runBatches(app, plans, target, config, args);
+    const waits = args.skipWaits ? ('skipped' as const) : args.waitScale === undefined ? ('real' as const) : { scale: args.waitScale };
+    const summary = { target: { kind: target.kind, url: target.url }, waits, results };
     if (args.json) io.stdout(renderJson(summary));
     else io.stdout(`${renderHuman(summary)}${extras.footer ? `\n${extras.footer}\n` : ''}`);
     return results.every((r) => r.problems.length === 0) ? ExitCode.Ok : ExitCode.NotAsExpected;
