@@ -1,5 +1,6 @@
 # The long-lived consumer as a container image. Build the bundle first (it
-# writes dist/consumer.mjs, dist/consumer.mjs.map and dist/native.wasm), then
+# writes dist/consumer.mjs, dist/consumer.mjs.map, dist/native.wasm and
+# dist/checkpoint-server/, the durable runner's worker for durable actions), then
 # the image from the repository root:
 #   npm ci && npm run build:consumer
 #   docker build -f consumer.Dockerfile -t port-kafka-consumer .
@@ -8,6 +9,7 @@
 FROM node:24-slim
 WORKDIR /app
 COPY dist/consumer.mjs dist/consumer.mjs.map dist/native.wasm ./
+COPY dist/checkpoint-server ./checkpoint-server
 ENV NODE_ENV=production NODE_OPTIONS=--enable-source-maps
 USER node
 # SIGTERM makes the consumer finish the batch in hand and commit; give it

@@ -31,9 +31,29 @@ const wasmBesideBundle: Plugin = {
   },
 };
 
+/**
+ * Durable actions run in the consumer under the durable SDK's local runner,
+ * whose checkpoint server is a worker thread loaded from
+ * `./checkpoint-server/index.mjs` beside the module that starts it: in the
+ * bundle, beside consumer.mjs. So that file is bundled too. Without the
+ * package installed the consumer still builds; a durable run then fails with
+ * the import error.
+ */
+const DURABLE_TESTING = '@aws/durable-execution-sdk-js-testing';
+const durableWorkerEntry = (): string | undefined => {
+  try {
+    const main = createRequire(import.meta.url).resolve(DURABLE_TESTING);
+    return path.resolve(path.dirname(main), '..', 'dist', 'checkpoint-server', 'index.mjs');
+  } catch {
+    return undefined;
+  }
+};
+
 const buildConsumer = async (outdir: string, root: string = process.cwd(), appPath: string = process.env[APP_PATH_ENV] || DEFAULT_APP_PATH): Promise<string> => {
   const outfile = path.resolve(outdir, 'consumer.mjs');
+  const worker = durableWorkerEntry();
   await build({
+    ...(worker === undefined ? { external: [DURABLE_TESTING] } : {}),
     stdin: {
       contents: `import app from ${JSON.stringify(`./${appPath}`)};\nimport { runConsumer } from 'port-kafka-lambda/consumer';\nawait runConsumer(app, process.argv.slice(2));\n`,
       resolveDir: root,
@@ -56,6 +76,21 @@ const buildConsumer = async (outdir: string, root: string = process.cwd(), appPa
     logLevel: 'warning',
     plugins: [wasmBesideBundle],
   });
+  if (worker !== undefined) {
+    await build({
+      entryPoints: [worker],
+      outfile: path.resolve(outdir, 'checkpoint-server', 'index.mjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node24',
+      mainFields: ['module', 'main'],
+      banner: { js: CREATE_REQUIRE_BANNER },
+      minify: true,
+      charset: 'utf8',
+      logLevel: 'warning',
+    });
+  }
   const require = createRequire(import.meta.url);
   const wasm = path.join(path.dirname(require.resolve('@platformatic/wasm-utils')), 'native.wasm');
   copyFileSync(wasm, path.resolve(outdir, 'native.wasm'));

@@ -15,6 +15,8 @@ import { PortKafkaError } from '../errors.js';
 import { createLogger } from '../logging/logger.js';
 import { CredentialsEnv } from '../port/credentials.js';
 import { productionDependencies } from '../wiring.js';
+import { hasDurableActions } from '../durable/lambda.js';
+import { createLocalDurableRuns } from '../durable/local.js';
 import { loadConsumerConfig } from '../consumer/config.js';
 import { startConsumer } from '../consumer/consumer.js';
 
@@ -28,7 +30,12 @@ Optional: PORT_REGION (eu|us), KAFKA_BROKERS, KAFKA_CA_FILE, KAFKA_BATCH_SIZE,
   KAFKA_BATCH_WINDOW_MS, KAFKA_STARTING_POSITION, BATCH_TIMEOUT_SECONDS,
   CONSUMER_NAME, PORT_API_URL, RUN_LEDGER_TABLE (DynamoDB run ledger shared
   with other consumers and the Lambda; unset, runs are claimed in this process
-  only) and the handler's other settings.`;
+  only) and the handler's other settings.
+Durable actions run in this process beside later records (unless
+DURABLE_EXECUTOR_FUNCTION hands them to a Lambda run executor):
+  DURABLE_DRAIN_SECONDS (default 25) on SIGTERM, how long to wait for them;
+  those still running then follow their onInterrupted policy.
+  DURABLE_WAIT_SCALE (0-1) shortens their waits, for development.`;
 
 const fail = (code: number, message: string): never => {
   process.stderr.write(`${message}\n`);
@@ -76,7 +83,33 @@ const runConsumer = async (app: PortKafkaApp, argv: readonly string[]): Promise<
   }
 
   const logger = createLogger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'port-kafka-consumer' });
-  const handler = createHandler({ ...productionDependencies(app, handlerConfig, logger), functionName: consumerConfig.name });
+  const deps = productionDependencies(app, handlerConfig, logger);
+  // Durable actions run here, in the background, unless a Lambda run executor is configured.
+  const local =
+    hasDurableActions(app) && handlerConfig.durableExecutorFunction === undefined
+      ? createLocalDurableRuns({
+          actions: app.actions,
+          credentials: deps.credentials,
+          functionName: consumerConfig.name,
+          mode: 'background',
+          executionTimeoutMs: handlerConfig.durableExecutionTimeoutMs,
+          sharedLedger: handlerConfig.runLedgerTable !== undefined,
+          ...(consumerConfig.durableWaitScale === undefined ? {} : { waitScale: consumerConfig.durableWaitScale }),
+        })
+      : undefined;
+  const handler = createHandler({ ...deps, ...(local ? { durable: local.durable } : {}), functionName: consumerConfig.name });
+  const { durableDrainMs } = consumerConfig;
+
+  /** After the last batch: durable runs in flight get DURABLE_DRAIN_SECONDS, then their policy. */
+  const settleDurableRuns = async (): Promise<void> => {
+    if (!local) return;
+    if (local.inFlight().length > 0) {
+      logger.info('Waiting for durable runs in progress', { runs: local.inFlight().length, drainSeconds: durableDrainMs / 1000 });
+    }
+    const left = await local.drain(durableDrainMs);
+    await local.interrupt(left);
+    await local.close();
+  };
 
   let consumer;
   try {
@@ -94,7 +127,10 @@ const runConsumer = async (app: PortKafkaApp, argv: readonly string[]): Promise<
       process.exit(130);
     }
     logger.info('Stopping: finishing the batch in hand', { signal });
-    void consumer.stop().then(() => process.exit(0));
+    void consumer
+      .stop()
+      .then(settleDurableRuns)
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

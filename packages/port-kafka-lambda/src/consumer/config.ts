@@ -51,6 +51,10 @@ const ConsumerEnv = z.object({
   /** Each batch gets this budget, like the function timeout (the handler's deadline logic reads it). */
   BATCH_TIMEOUT_SECONDS: z.coerce.number({ error: 'expected an integer' }).int().min(30).max(3600).default(300),
   CONSUMER_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected 1-100 of A-Z a-z 0-9 . _ -' }).optional(),
+  /** On SIGTERM, how long to wait for durable runs still executing in this process before ending them by their onInterrupted policy. */
+  DURABLE_DRAIN_SECONDS: z.coerce.number({ error: 'expected an integer' }).int().min(0).max(3600).default(25),
+  /** Durable runs in this process wait this fraction of their waits (development; the time limit still counts them in full). */
+  DURABLE_WAIT_SCALE: z.coerce.number({ error: 'expected a number' }).gt(0, { error: 'expected a factor above 0 and at most 1' }).max(1, { error: 'expected a factor above 0 and at most 1' }).optional(),
 });
 
 /**
@@ -85,6 +89,8 @@ const ConsumerConfigSchema = ConsumerEnv.transform((e) => {
     maxBatchBytes: MAX_BATCH_BYTES,
     startingPosition: e.KAFKA_STARTING_POSITION,
     batchTimeoutMs: e.BATCH_TIMEOUT_SECONDS * 1000,
+    durableDrainMs: e.DURABLE_DRAIN_SECONDS * 1000,
+    ...(e.DURABLE_WAIT_SCALE === undefined ? {} : { durableWaitScale: e.DURABLE_WAIT_SCALE }),
     /** Client id, and the "function" name in the run's "Picked up by" log. */
     name: e.CONSUMER_NAME ?? `port-kafka-consumer-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60)}`,
   };

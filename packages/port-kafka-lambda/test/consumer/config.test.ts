@@ -54,9 +54,11 @@ describe('consumer configuration', () => {
       maxBatchBytes: MAX_BATCH_BYTES,
       startingPosition: 'LATEST',
       batchTimeoutMs: 300_000,
+      durableDrainMs: 25_000,
       name: expect.stringMatching(/^port-kafka-consumer-[A-Za-z0-9._-]{0,60}$/),
     });
     expect(config).not.toHaveProperty('caFile');
+    expect(config).not.toHaveProperty('durableWaitScale');
     expect(MAX_BATCH_BYTES).toBe(6 * 1024 * 1024);
   });
 
@@ -76,9 +78,13 @@ describe('consumer configuration', () => {
         KAFKA_STARTING_POSITION: 'TRIM_HORIZON',
         BATCH_TIMEOUT_SECONDS: '60',
         CONSUMER_NAME: 'worker-1',
+        DURABLE_DRAIN_SECONDS: '5',
+        DURABLE_WAIT_SCALE: '0.01',
       }),
     );
     expect(config).toMatchObject({
+      durableDrainMs: 5_000,
+      durableWaitScale: 0.01,
       caFile: CA_FILE,
       batchSize: 10,
       batchWindowMs: 0,

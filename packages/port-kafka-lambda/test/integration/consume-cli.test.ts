@@ -191,3 +191,66 @@ describe('the container bundle (npm run build:consumer)', () => {
     }
   }, 60_000);
 });
+
+describe('durable actions in the consumer', () => {
+  const rolloutRun = (n: number) => {
+    const message = v1Run('rollout_service', { version: `1.${n}.0`, environment: 'dev' });
+    (message as { context: Record<string, unknown> }).context.entity = `svc-${n}`;
+    return { runId: String(message.context.runId), value: JSON.stringify(message) };
+  };
+  const endedAt = (runId: string) => emulator.endings.findIndex((e) => e.runId === runId);
+
+  it('runs a durable action beside the records behind it: the partition moves on, the rollout ends later, once', async () => {
+    const rollout = rolloutRun(1);
+    const quick = createVmRun(300);
+    emulator.createRun({ id: rollout.runId, action: 'rollout_service' });
+    emulator.createRun({ id: quick.runId, action: 'create_vm' });
+    // 30-second poll intervals take a second: the rollout needs 8 checks, so several seconds.
+    const consumer = launch({ KAFKA_CONSUMER_GROUP: `${ORG}.durable1`, DURABLE_WAIT_SCALE: '0.034' });
+    await producer.send({ topic: `${ORG}.runs`, messages: [rollout, quick].map((r) => ({ partition: 0, value: r.value })) });
+
+    await waitFor('the rollout to end', () => emulator.getRun(rollout.runId)?.status !== 'IN_PROGRESS', 60_000);
+
+    // The run behind the rollout on its partition did not wait for it.
+    expect(emulator.getRun(quick.runId)?.status).toBe('SUCCESS');
+    expect(endedAt(quick.runId)).toBeLessThan(endedAt(rollout.runId));
+    expect(emulator.getRun(rollout.runId)).toMatchObject({ status: 'SUCCESS', summary: 'Rolled out svc-1 1.1.0 to dev: 3/3 replicas healthy' });
+    expect(emulator.logs(rollout.runId).filter((l) => l.message.startsWith('Rolling out'))).toHaveLength(1);
+    consumer.child.kill('SIGTERM');
+    expect(await consumer.exited).toBe(0);
+  }, 90_000);
+
+  it('on SIGTERM waits DURABLE_DRAIN_SECONDS, then ends a durable run still executing by its policy (fail)', async () => {
+    const rollout = rolloutRun(2);
+    emulator.createRun({ id: rollout.runId, action: 'rollout_service' });
+    // Real waits: the rollout would take minutes.
+    const consumer = launch({ KAFKA_CONSUMER_GROUP: `${ORG}.durable2`, DURABLE_DRAIN_SECONDS: '1' });
+    await producer.send({ topic: `${ORG}.runs`, messages: [{ partition: 0, value: rollout.value }] });
+    await waitFor('the rollout to start', () => emulator.logs(rollout.runId).some((l) => l.message.startsWith('Rolling out')), 60_000);
+
+    consumer.child.kill('SIGTERM');
+
+    expect(await consumer.exited).toBe(0);
+    const run = emulator.getRun(rollout.runId);
+    expect(run?.status).toBe('FAILURE');
+    expect(run?.summary).toBe('interrupted: the consumer stopped while the run was in progress; not retried automatically');
+    expect(consumer.output.stdout).toContain('Waiting for durable runs in progress');
+  }, 90_000);
+
+  it('the container bundle runs durable actions too (the durable runner\'s worker ships beside it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'consumer-bundle-durable-'));
+    try {
+      const bundle = await buildConsumer(dir);
+      const rollout = rolloutRun(3);
+      emulator.createRun({ id: rollout.runId, action: 'rollout_service' });
+      const consumer = launch({ KAFKA_CONSUMER_GROUP: `${ORG}.durable3`, DURABLE_WAIT_SCALE: '0.034' }, { bin: process.execPath, args: [bundle], cwd: dir });
+      await producer.send({ topic: `${ORG}.runs`, messages: [{ partition: 0, value: rollout.value }] });
+      await waitFor('the rollout to end', () => emulator.getRun(rollout.runId)?.status !== 'IN_PROGRESS', 60_000);
+      expect(emulator.getRun(rollout.runId)?.status).toBe('SUCCESS');
+      consumer.child.kill('SIGTERM');
+      expect(await consumer.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
