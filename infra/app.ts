@@ -1,6 +1,6 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DeployConfigError, loadDeployConfig, PortKafkaStack, registeredIdentifiers } from 'port-kafka-lambda/cdk';
+import { DeployConfigError, durableActionIdentifiers, loadDeployConfig, PortKafkaStack, registeredIdentifiers } from 'port-kafka-lambda/cdk';
 
 /*
  * CDK entry: wiring only. The stack settings live in cdk.json's "context"; they
@@ -20,12 +20,13 @@ try {
   throw error;
 }
 
-// The registered identifiers: the runs mapping's filter (filterActions) and
-// the sweeper's listing of runs left IN_PROGRESS in Port both need them.
+// The app's actions decide three things: the runs mapping's filter
+// (filterActions), the sweeper's listing of runs left IN_PROGRESS in Port, and
+// whether the stack creates the run executor (any durable action).
+const lambdaApp = (await import('../lambda/app.js')).default;
 const actionIdentifiers =
-  config.filterActions || config.sweeper !== undefined
-    ? registeredIdentifiers((await import('../lambda/app.js')).default.actions)
-    : undefined;
+  config.filterActions || config.sweeper !== undefined ? registeredIdentifiers(lambdaApp.actions) : undefined;
+const durableActions = durableActionIdentifiers(lambdaApp.actions);
 
 const stack = new PortKafkaStack(app, config.stackName, {
   config,
@@ -33,6 +34,7 @@ const stack = new PortKafkaStack(app, config.stackName, {
   // credentials; `cdk deploy` uses the account and region of the CLI profile.
   description: `Port Kafka consumer for ${config.orgId} (${config.topics.runs}${config.topics.changeLog === undefined ? '' : `, ${config.topics.changeLog}`})`,
   ...(actionIdentifiers === undefined ? {} : { actionIdentifiers }),
+  durableActions,
 });
 Tags.of(stack).add('port:org', config.orgId);
 

@@ -5,6 +5,7 @@ import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, portTopics
 import { ORG_ID_EXAMPLE, orgIdSchema } from '../port/org.js';
 import { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS } from '../port/regions.js';
 import { issueLines } from '../validation.js';
+import { durationMs, HOUR, MINUTE } from '../durable/duration.js';
 
 /**
  * Deployment configuration of the stack.
@@ -96,6 +97,8 @@ const CONFIG_KEYS = [
   'sweeperIntervalMinutes',
   'staleRunMaxAgeMinutes',
   'rerunGraceMinutes',
+  'durableExecutionTimeout',
+  'durableRetentionDays',
   'provisioned',
   ...PROVISIONED_ONLY,
 ] as const;
@@ -376,6 +379,30 @@ const RawConfig = z.object({
   // 0 turns the stale-run sweep off; otherwise longer than the function can run (checked below).
   staleRunMaxAgeMinutes: int(0, 10_080, 'an integer from 0 (off) to 10080 minutes').default(60),
   rerunGraceMinutes: int(0, 10_080, 'an integer from 0 to 10080 minutes').default(30),
+  // The run executor of durable actions (created only when the app has one): how long an
+  // execution may last (every durable run's time limit ends before it) and how long its history stays.
+  durableExecutionTimeout: z.preprocess(
+    blankToUndefined,
+    z
+      .string({ error: (i) => `${JSON.stringify(i.input)} is not a duration; expected text such as "24h" or "7d"` })
+      .default('24h')
+      .transform((text, ctx) => {
+        const error = `${JSON.stringify(text)} is not a duration from 15m to 366d; expected text such as "24h" or "7d"`;
+        let ms: number;
+        try {
+          ms = durationMs(text);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: error });
+          return z.NEVER;
+        }
+        if (ms < 15 * MINUTE || ms > 366 * 24 * HOUR) {
+          ctx.addIssue({ code: 'custom', message: error });
+          return z.NEVER;
+        }
+        return Math.round(ms / 1000);
+      })
+  ),
+  durableRetentionDays: int(1, 90, 'an integer from 1 to 90 days').default(14),
   provisioned: bool().default(false),
   minimumPollers: int(1, 200, 'an integer from 1 to 200').optional(),
   maximumPollers: int(1, 2000, 'an integer from 1 to 2000').optional(),
@@ -677,6 +704,8 @@ const DeployConfigSchema = RawConfig.superRefine((c, ctx) => {
           },
         }
       : {}),
+    /** The run executor of durable actions, when the app has one (docs/long-running-actions.md). */
+    durable: { executionTimeoutSeconds: c.durableExecutionTimeout, retentionDays: c.durableRetentionDays },
     /** Absent in the default (on-demand) mode. */
     ...(provisioned === undefined ? {} : { provisioned }),
   };

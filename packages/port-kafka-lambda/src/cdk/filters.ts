@@ -1,4 +1,4 @@
-import type { ActionDefinition } from '../actions/define.js';
+import { type ActionDefinition, isDurable } from '../actions/define.js';
 import { createActionRegistry } from '../actions/registry.js';
 import { PortKafkaError } from '../errors.js';
 
@@ -109,5 +109,10 @@ function registeredIdentifiers(actions: readonly ActionDefinition[]): string[] {
   return createActionRegistry(actions).identifiers();
 }
 
+/** The identifiers of the durable actions (`defineAction({ durable })`): the stack creates the run executor when there is one. */
+function durableActionIdentifiers(actions: readonly ActionDefinition[]): string[] {
+  return actions.filter(isDurable).map((a) => a.identifier);
+}
+
 export type { RunFilterPattern, ValueActionPattern };
-export { actionFilterPatterns, FilterError, MAX_FILTERS, MAX_PATTERN_LENGTH, registeredIdentifiers, runFilterPatterns };
+export { actionFilterPatterns, durableActionIdentifiers, FilterError, MAX_FILTERS, MAX_PATTERN_LENGTH, registeredIdentifiers, runFilterPatterns };

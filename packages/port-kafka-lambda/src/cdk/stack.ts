@@ -19,11 +19,14 @@ import { ParkingQueue } from './constructs/parking-queue.js';
 import { RunLedger } from './constructs/run-ledger.js';
 import { credentialsSecret, kafkaSecretFromParameter, SCRAM_UNSAFE_CHARACTERS } from './constructs/secrets.js';
 import { Sweeper } from './constructs/sweeper.js';
+import { RunExecutor } from './constructs/run-executor.js';
 import { runFilterPatterns } from './filters.js';
 import { type ConsumerMetricsSource, consumerMetricsNamespace } from './metrics.js';
 
 /** The template's Lambda entry, relative to the project root; the module exports `handler`. */
 const HANDLER_ENTRY = 'lambda/handler.ts';
+/** The template's app (`export default defineApp(...)`), relative to the project root: the run executor bundles it. */
+const APP_ENTRY = 'lambda/app.ts';
 /**
  * The log line both the consumer and the sweeper write when Port refuses to end a
  * run (runs/report.ts): JSON with `reason: run-not-ended` and a message starting so.
@@ -52,6 +55,14 @@ interface PortKafkaStackProps extends StackProps {
   readonly actionIdentifiers?: readonly string[];
   /** The handler module; default `lambda/handler.ts` under `projectRoot`. */
   readonly handlerEntry?: string;
+  /**
+   * Identifiers of the app's durable actions (`defineAction({ durable })`). With
+   * any, the stack creates the run executor (a durable function) that their runs
+   * execute in, and lets the consumer start executions of it; with none, nothing.
+   */
+  readonly durableActions?: readonly string[];
+  /** The app module the run executor bundles; default `lambda/app.ts` under `projectRoot`. */
+  readonly appEntry?: string;
   /** Where package.json and package-lock.json are; default the working directory (`cdk` runs from there). */
   readonly projectRoot?: string;
 }
@@ -73,6 +84,8 @@ class PortKafkaStack extends Stack {
   readonly sweeper: Sweeper | undefined;
   /** Every alarm, notifying one topic; `alarms.alarmOn` adds one that notifies the same way. */
   readonly alarms: ConsumerAlarms;
+  /** The durable function that runs durable actions; undefined when the app has none. */
+  readonly runExecutor: RunExecutor | undefined;
 
   constructor(scope: Construct, id: string, props: PortKafkaStackProps) {
     super(scope, id, props);
@@ -149,6 +162,26 @@ class PortKafkaStack extends Stack {
     // Powertools Tracer is loaded only then (cold start), with the function's active tracing.
     if (config.tracing) environment.PORT_KAFKA_TRACING = 'true';
 
+    // Durable actions' runs execute in the run executor, started by the consumer
+    // (docs/long-running-actions.md); created only when the app has such an action.
+    const durableActions = props.durableActions ?? [];
+    this.runExecutor =
+      durableActions.length === 0
+        ? undefined
+        : new RunExecutor(this, 'RunExecutor', {
+            projectRoot,
+            appEntry: path.resolve(projectRoot, props.appEntry ?? APP_ENTRY),
+            executionTimeout: Duration.seconds(config.durable.executionTimeoutSeconds),
+            retention: Duration.days(config.durable.retentionDays),
+            memorySize: config.memorySizeMb,
+            logRetention: config.logRetentionDays as RetentionDays,
+            environment: { ...environment, POWERTOOLS_SERVICE_NAME: 'port-kafka-run-executor' },
+          });
+    if (this.runExecutor !== undefined) {
+      environment.DURABLE_EXECUTOR_FUNCTION = this.runExecutor.alias.functionArn;
+      environment.DURABLE_EXECUTION_TIMEOUT_SECONDS = String(config.durable.executionTimeoutSeconds);
+    }
+
     this.consumer = new ConsumerFunction(this, 'Consumer', {
       entry: path.resolve(projectRoot, props.handlerEntry ?? HANDLER_ENTRY),
       projectRoot,
@@ -180,6 +213,26 @@ class PortKafkaStack extends Stack {
       );
     }
     parking?.queue.grantSendMessages(fn);
+
+    if (this.runExecutor !== undefined) {
+      const executor = this.runExecutor;
+      // The consumer may start executions of the executor's alias, and nothing else.
+      executor.grantStart(fn);
+      portSecret.secret.grantRead(executor.function);
+      if (config.secretInputsKeyArn !== undefined) {
+        Secret.fromSecretCompleteArn(this, 'ExecutorSecretInputsKey', config.secretInputsKeyArn).grantRead(executor.function);
+      }
+      this.runLedger.grantRunAccess(executor.function);
+      if (portSecret.kmsKeyArn !== undefined) {
+        executor.role.addToPolicy(
+          new PolicyStatement({
+            actions: ['kms:Decrypt'],
+            resources: [portSecret.kmsKeyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.region}.amazonaws.com` } },
+          })
+        );
+      }
+    }
 
     const sweeping = config.sweeper;
     this.sweeper = sweeping === undefined ? undefined : new Sweeper(this, 'Sweeper', {
@@ -292,6 +345,17 @@ class PortKafkaStack extends Stack {
       ...(config.alarmEmail === undefined ? {} : { email: config.alarmEmail }),
     });
     this.alarms = alarms;
+    if (this.runExecutor !== undefined) {
+      alarms.alarmOn('RunExecutorFailedExecutions', this.runExecutor.failedExecutionsAlarm(Duration.minutes(5)));
+      // The executor logs the same line when Port refuses to end a run: counted into the same metric.
+      new MetricFilter(this, 'RunExecutorRunsNotEndedFilter', {
+        logGroup: this.runExecutor.logGroup,
+        filterPattern: RUN_NOT_ENDED_PATTERN,
+        metricNamespace: RUNS_NOT_ENDED_METRIC.namespace,
+        metricName: RUNS_NOT_ENDED_METRIC.name,
+        metricValue: '1',
+      });
+    }
 
     const dashboard = config.dashboard
       ? new ConsumerDashboard(this, 'Dashboard', {
@@ -317,6 +381,10 @@ class PortKafkaStack extends Stack {
     new CfnOutput(this, 'PortSecretArn', { value: portSecret.secret.secretArn });
     new CfnOutput(this, 'RunLedgerTableName', { value: this.runLedger.table.tableName });
     if (this.sweeper !== undefined) new CfnOutput(this, 'SweeperFunctionName', { value: this.sweeper.function.functionName });
+    if (this.runExecutor !== undefined) {
+      new CfnOutput(this, 'RunExecutorFunctionName', { value: this.runExecutor.function.functionName });
+      new CfnOutput(this, 'RunExecutorLogGroupName', { value: this.runExecutor.logGroup.logGroupName });
+    }
     if (parking !== undefined) new CfnOutput(this, 'ParkedQueueUrl', { value: parking.queue.queueUrl });
     if (failures !== undefined) new CfnOutput(this, 'FailedBatchesQueueUrl', { value: failures.queue.queueUrl });
     if (failureBucket !== undefined) new CfnOutput(this, 'FailedBatchesBucketName', { value: failureBucket.bucket.bucketName });
@@ -326,4 +394,4 @@ class PortKafkaStack extends Stack {
 }
 
 export type { PortKafkaStackProps };
-export { CONSUMER_SERVICE_NAME, HANDLER_ENTRY, PLACEHOLDER_ORG_ID, PortKafkaStack, RUNS_NOT_ENDED_METRIC };
+export { APP_ENTRY, CONSUMER_SERVICE_NAME, HANDLER_ENTRY, PLACEHOLDER_ORG_ID, PortKafkaStack, RUNS_NOT_ENDED_METRIC };

@@ -18,17 +18,17 @@ const hasDurableActions = (app: Pick<PortKafkaApp, 'actions'>): boolean => app.a
  * Builds the run executor's Lambda entry for a team's app: the durable
  * function that executes durable actions' runs, wired like the Kafka handler
  * (configuration from the environment, checked now; Port credentials; the
- * DynamoDB run ledger). The stack deploys it from the same module as the
- * Kafka handler, under the export name `executor`.
+ * DynamoDB run ledger). The stack's RunExecutor construct bundles it from the
+ * package's own entry (durable/entry.ts) with the project's lambda/app.ts, so
+ * a template needs no file for it; call it yourself only for a function you
+ * deploy some other way.
  *
  * @example
  * ```ts
- * // lambda/handler.ts
- * import { createDurableExecutor, createLambdaHandler } from 'port-kafka-lambda';
+ * import { createDurableExecutor } from 'port-kafka-lambda';
  * import app from './app.js';
  *
- * export const handler = createLambdaHandler(app);
- * export const executor = createDurableExecutor(app);
+ * export const handler = createDurableExecutor(app);
  * ```
  */
 const createDurableExecutor = (app: PortKafkaApp, env: NodeJS.ProcessEnv = process.env): DurableExecutorHandler => {
