@@ -213,8 +213,14 @@ const consumer = async () => {
   await benchConsumer();
 };
 
+const durable = async () => {
+  console.log('\n## Long-running actions: inline vs durable (docs/long-running-actions.md)');
+  const { benchDurable } = await import('./durable.js');
+  await benchDurable();
+};
+
 /** `npm run bench` runs every section; `npm run bench -- bundle throughput` only those. */
-const sections: Record<string, () => unknown> = { throughput, memory, bundle, lifecycle, consumer };
+const sections: Record<string, () => unknown> = { throughput, memory, bundle, lifecycle, consumer, durable };
 const chosen = process.argv.slice(2);
 try {
   console.log(`port-kafka-lambda benchmark — Node ${process.version}, ${process.arch}`);
