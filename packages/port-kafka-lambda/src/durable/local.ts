@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
 import type { ActionDefinition } from '../actions/define.js';
+import { createActionRegistry } from '../actions/registry.js';
 import type { PortCredentials } from '../port/credentials.js';
 import type { RunResult } from '../runs/execute.js';
 import type { LedgerEntry } from '../runs/ledger/ledger.js';
@@ -117,6 +118,7 @@ const describeSteps = (operations: readonly import('@aws/durable-execution-sdk-j
 const createLocalDurableRuns = (options: LocalDurableOptions) => {
   const running = new Map<string, { promise: Promise<FinishedExecution>; runId: string; policy: 'fail' | 'rerun' }>();
   const finished: FinishedExecution[] = [];
+  const registry = createActionRegistry(options.actions);
   let shared: DurableRunsContext | undefined;
   let acquired = 0;
 
@@ -162,7 +164,7 @@ const createLocalDurableRuns = (options: LocalDurableOptions) => {
       launch: async (name, payload) => {
         // The execution name is the idempotency key here too.
         if (running.has(name)) return { kind: 'already-started' };
-        const action = options.actions.find((a) => a.identifier === payload.run.action);
+        const action = registry.resolve(payload.run.action, payload.run.blueprint);
         const promise = execute(name, payload, context).then((done) => {
           finished.push(done);
           running.delete(name);
