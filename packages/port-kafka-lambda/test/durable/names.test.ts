@@ -57,3 +57,15 @@ describe('durations', () => {
     expect(timeLimitMs(action(), 3_600_000)).toBe(3_240_000);
   });
 });
+
+describe('invoke flags for durable actions', () => {
+  it('reads --skip-waits and --wait-scale, and refuses both together or a factor outside (0, 1]', async () => {
+    const { parseInvokeArgs } = await import('../../src/cli/invoke/args.js');
+    expect(parseInvokeArgs(['events/', '--skip-waits'])).toMatchObject({ skipWaits: true });
+    expect(parseInvokeArgs(['events/', '--wait-scale', '0.01'])).toMatchObject({ skipWaits: false, waitScale: 0.01 });
+    expect(parseInvokeArgs(['events/'])).not.toHaveProperty('waitScale');
+    expect(() => parseInvokeArgs(['events/', '--wait-scale', '2'])).toThrow('--wait-scale: expected a factor above 0 and at most 1, got "2"');
+    expect(() => parseInvokeArgs(['events/', '--wait-scale', '0'])).toThrow(/--wait-scale/);
+    expect(() => parseInvokeArgs(['events/', '--skip-waits', '--wait-scale', '0.5'])).toThrow('--skip-waits and --wait-scale exclude each other');
+  });
+});
