@@ -6,6 +6,8 @@ import { type HandlerConfig, loadConfig } from '../../config.js';
 import { MemoryParker } from '../../parking/parker.js';
 import { type InvokeArgs, INVOKE_USAGE, parseInvokeArgs } from './args.js';
 import { createLocalDurableRuns, type LocalDurableRuns } from '../../durable/local.js';
+import { isDurable } from '../../actions/define.js';
+import { createActionRegistry } from '../../actions/registry.js';
 import { FUNCTION_NAME, localContext } from './context.js';
 import { ExitCode, InputError, problemLines } from './errors.js';
 import { checkExpectations } from './expect.js';
@@ -49,6 +51,19 @@ const readConfig = (env: NodeJS.ProcessEnv): HandlerConfig => {
 };
 
 const errorText = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+/** The durable actions the planned runs belong to, by identifier. */
+const durableRunsIn = (app: PortKafkaApp, plans: readonly BatchPlan[]): string[] => {
+  const registry = createActionRegistry(app.actions);
+  const found = new Set<string>();
+  for (const plan of plans) {
+    for (const run of plan.runs) {
+      const action = registry.resolve(run.action, run.blueprint);
+      if (action && isDurable(action)) found.add(action.identifier);
+    }
+  }
+  return [...found];
+};
 
 /** Invokes the handler once per file, in order, as one warm container would. */
 const runBatches = async (app: PortKafkaApp, plans: readonly BatchPlan[], target: Target, config: HandlerConfig, args: InvokeArgs): Promise<BatchResult[]> => {
@@ -150,6 +165,11 @@ const invoke = async (app: PortKafkaApp, argv: readonly string[], io: Io = proce
     target = await chooseTarget(config, io.env, forcedBy);
     if (args.json) io.stderr(`${target.announcement}\n`);
     else io.stdout(`${extras.banner ? `${extras.banner}\n\n` : ''}${target.announcement}\n\n`);
+    const durable = durableRunsIn(app, plans);
+    if (durable.length > 0 && !args.skipWaits && args.waitScale === undefined) {
+      // Real waits are what AWS does, but a rollout's polling then takes minutes here.
+      io.stderr(`invoke: ${durable.join(', ')} ${durable.length === 1 ? 'is a durable action' : 'are durable actions'}: its waits take their real time; --skip-waits skips them, --wait-scale <factor> shortens them\n`);
+    }
 
     const results = await runBatches(app, plans, target, config, args);
     const waits = args.skipWaits ? ('skipped' as const) : args.waitScale === undefined ? ('real' as const) : { scale: args.waitScale };
