@@ -95,6 +95,13 @@ interface PortClient {
   createAction(action: PortActionBody): Promise<PortAction>;
   /** PUT /v1/actions/{id}: replaces an action or automation. */
   updateAction(identifier: string, action: PortActionBody): Promise<PortAction>;
+  /**
+   * Reads the credentials and gets an access token now, unless one is held, so
+   * that the next call does not wait for them (the Lambda entry starts this
+   * during a cold start's init). Rejects as a call would; a failure is not kept:
+   * the next call tries again.
+   */
+  warmUp(): Promise<void>;
   /** Closes idle keep-alive sockets (tests, local tools). The client stays usable. */
   close(): void;
 }
@@ -448,6 +455,9 @@ const createPortClient = (options: PortClientOptions): PortClient => {
     async updateAction(identifier, action) {
       const body = await call({ method: 'PUT', path: `/v1/actions/${seg(identifier)}`, body: action }, ActionEnvelopeSchema);
       return body.action;
+    },
+    async warmUp() {
+      await tokens.get(now() + settings.budgetMs);
     },
     close() {
       transport.close();

@@ -7,6 +7,7 @@ import { createLambdaHandler } from '../../src/lambda.js';
 import { entryState } from '../../src/runs/ledger/ledger.js';
 import { lambdaContext, ORG_ID, runsEvent, v1Run } from '../../src/testing/factories.js';
 import { type DynamoDbServer, startDynamoDb } from '../helpers/dynamodb.js';
+import { waitFor } from '../helpers/wait.js';
 import { countingAction } from '../lifecycle/support.js';
 
 let db: DynamoDbServer;
@@ -80,5 +81,63 @@ describe('createLambdaHandler', () => {
     // The second container learnt from the ledger that the run was reported: it did not even ask Port.
     expect(requestsAfterFirst.after).toBe(requestsAfterFirst.seen);
     await emulator.close();
+  });
+
+  describe('on an on-demand cold start', () => {
+    const TOKEN_PATH = '/v1/auth/access_token';
+    const coldStartEnv = (apiUrl: string) => ({
+      PORT_ORG_ID: ORG_ID,
+      PORT_API_URL: apiUrl,
+      PORT_CLIENT_ID: DEFAULT_EMULATOR_CLIENT.clientId,
+      PORT_CLIENT_SECRET: DEFAULT_EMULATOR_CLIENT.clientSecret,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+
+    it('gets the Port token during init, and the first run uses it', async () => {
+      // Prepare
+      const emulator = await startPortEmulator({ autoCreateRuns: false });
+      const counter = countingAction('count_me');
+      const runId = 'r_lambdaPrefetch1';
+      emulator.createRun({ id: runId, action: 'count_me' });
+      const env = coldStartEnv(emulator.url);
+
+      // Act
+      await withProcessEnv(env, async () => {
+        const handler = createLambdaHandler(defineApp({ actions: [counter.action] }), env);
+        // Nothing has been invoked yet: only init can have asked for it.
+        await waitFor('the token requested during init', () => emulator.requests.some((r) => r.path === TOKEN_PATH && r.status === 200));
+        await handler(runsEvent([v1Run('count_me', {}, runId)]), lambdaContext());
+      });
+
+      // Assess
+      expect(emulator.getRun(runId)?.status).toBe('SUCCESS');
+      expect(emulator.requests.map((r) => r.path)[0]).toBe(TOKEN_PATH);
+      expect(emulator.requests.filter((r) => r.path === TOKEN_PATH)).toHaveLength(1);
+      await emulator.close();
+    });
+
+    it('does not keep a token request that failed during init: the first run asks again', async () => {
+      // Prepare: Port refuses the first token request.
+      const emulator = await startPortEmulator({ autoCreateRuns: false });
+      emulator.faults.push({ match: { path: TOKEN_PATH }, respond: { status: 403 } });
+      const counter = countingAction('count_me');
+      const runId = 'r_lambdaPrefetch2';
+      emulator.createRun({ id: runId, action: 'count_me' });
+      const env = coldStartEnv(emulator.url);
+
+      // Act
+      await withProcessEnv(env, async () => {
+        const handler = createLambdaHandler(defineApp({ actions: [counter.action] }), env);
+        await waitFor('the refused token request of init', () => emulator.requests.some((r) => r.path === TOKEN_PATH && r.status === 403));
+        await handler(runsEvent([v1Run('count_me', {}, runId)]), lambdaContext());
+      });
+
+      // Assess
+      expect(counter.timesRun(runId)).toBe(1);
+      expect(emulator.getRun(runId)?.status).toBe('SUCCESS');
+      expect(emulator.requests.filter((r) => r.path === TOKEN_PATH).map((r) => r.status)).toEqual([403, 200]);
+      await emulator.close();
+    });
   });
 });

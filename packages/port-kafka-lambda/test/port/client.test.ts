@@ -154,6 +154,29 @@ describe('PortClient access token', () => {
     expect(apiRequests()).toHaveLength(0);
   });
 
+  it('gets the token on warmUp, once, and the next call uses it', async () => {
+    emu.createRun({ id: 'r_1', action: 'deploy' });
+    const client = makeClient();
+
+    await client.warmUp();
+    const afterWarmUp = emu.requests.map((r) => r.path);
+    await client.warmUp();
+    await client.getRun('r_1');
+
+    expect(afterWarmUp).toEqual([TOKEN_PATH]);
+    expect(emu.requests.map((r) => r.path)).toEqual([TOKEN_PATH, '/v1/actions/runs/r_1']);
+  });
+
+  it('rejects a failed warmUp like a call, and does not keep its failure', async () => {
+    emu.createRun({ id: 'r_1', action: 'deploy' });
+    emu.faults.push({ match: { path: TOKEN_PATH }, respond: { status: 403 } });
+    const client = makeClient();
+
+    await expect(client.warmUp()).rejects.toBeInstanceOf(PortAuthError);
+    await expect(client.getRun('r_1')).resolves.toMatchObject({ id: 'r_1' });
+    expect(tokenRequests().map((r) => r.status)).toEqual([403, 200]);
+  });
+
   it('does not cache a failed token request', async () => {
     emu.createRun({ id: 'r_1', action: 'deploy' });
     emu.faults.push({ match: { path: TOKEN_PATH }, times: 1, respond: { status: 403 } });
