@@ -13,9 +13,10 @@ import type { ClientRequest, Agent as HttpAgent, IncomingHttpHeaders, IncomingMe
 
 // Through process.getBuiltinModule, not `import`: an ES module import of
 // node:http copies every export, and reading http.WebSocket loads undici,
-// ~20 ms of cold start for a getter nothing here uses.
-const http = process.getBuiltinModule('node:http');
-const https = process.getBuiltinModule('node:https');
+// ~20 ms of cold start for a getter nothing here uses. Each is loaded when a
+// request first needs it (Port is https; only local emulators are http).
+const http = () => process.getBuiltinModule('node:http');
+const https = () => process.getBuiltinModule('node:https');
 
 interface HttpRequest {
   method: string;
@@ -70,9 +71,11 @@ const codeOf = (error: unknown): string | undefined => {
 };
 
 const createHttpTransport = (): HttpTransport => {
-  // One connection pool per client, reused across invocations of a warm container.
-  const httpAgent: HttpAgent = new http.Agent({ keepAlive: true });
-  const httpsAgent: HttpAgent = new https.Agent({ keepAlive: true });
+  // One connection pool per client and protocol, reused across invocations of a warm container.
+  let httpAgent: HttpAgent | undefined;
+  let httpsAgent: HttpAgent | undefined;
+  const agentFor = (secure: boolean): HttpAgent =>
+    secure ? (httpsAgent ??= new (https().Agent)({ keepAlive: true })) : (httpAgent ??= new (http().Agent)({ keepAlive: true }));
 
   const send = (request: HttpRequest): Promise<HttpResponse> =>
     new Promise<HttpResponse>((resolve, reject) => {
@@ -80,7 +83,7 @@ const createHttpTransport = (): HttpTransport => {
       const payload = request.body === undefined ? undefined : Buffer.from(JSON.stringify(request.body), 'utf8');
       const options: RequestOptions = {
         method: request.method,
-        agent: secure ? httpsAgent : httpAgent,
+        agent: agentFor(secure),
         headers: {
           ...request.headers,
           ...(payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(payload.length) }),
@@ -111,7 +114,7 @@ const createHttpTransport = (): HttpTransport => {
       };
       let req: ClientRequest;
       try {
-        req = (secure ? https : http).request(request.url, options, onResponse);
+        req = (secure ? https() : http()).request(request.url, options, onResponse);
       } catch (error) {
         // Refused before anything was sent (a header Node will not send): final, not retried.
         fail(error);
@@ -129,8 +132,8 @@ const createHttpTransport = (): HttpTransport => {
   return {
     send,
     close() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      httpAgent?.destroy();
+      httpsAgent?.destroy();
     },
   };
 };
