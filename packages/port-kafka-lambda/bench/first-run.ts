@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_EMULATOR_CLIENT, startPortEmulator } from '../src/emulator/index.js';
 import { kafkaEvent, kafkaRecord, v1Run } from '../src/testing/factories.js';
+import { startDynamoDb } from '../test/helpers/dynamodb.js';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:port-credentials-AbCdEf';
 const ACTION = 'bench_first_run';
@@ -72,6 +73,57 @@ const startSecretsManager = async (latencyMs: number, secretString: string) => {
 };
 
 /**
+ * The run ledger as the stack deploys it: a DynamoDB table (dynalite, in
+ * memory), behind a proxy that answers every call after `latencyMs` and logs
+ * each call's interval. The ledger's writes are all UpdateItem; within one run
+ * they are, in order, the claim, the stored report and the delivered mark.
+ */
+const startLedger = async (latencyMs: number) => {
+  const db = await startDynamoDb();
+  const table = await db.createLedgerTable();
+  const target = new URL(db.endpoint);
+  const log: Interval[] = [];
+  const server = http.createServer((req, res) => {
+    const start = Date.now();
+    const operation = String(req.headers['x-amz-target'] ?? '').replace('DynamoDB_20120810.', '');
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      setTimeout(() => {
+        const forward = http.request(
+          { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 500, answer.headers);
+            answer.pipe(res);
+            answer.on('end', () => log.push({ label: `ledger ${operation}`, start, end: Date.now() }));
+          }
+        );
+        forward.end(Buffer.concat(chunks));
+      }, latencyMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    table,
+    region: db.region,
+    log,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.close();
+    },
+  };
+};
+
+/** Names the ledger's UpdateItem calls of one run by their place: claim, stored report, delivered mark. */
+const nameLedgerCalls = (intervals: Interval[]): Interval[] => {
+  const names = ['ledger claim', 'ledger store report', 'ledger delivered'];
+  let updates = 0;
+  return intervals.map((i) => (i.label === 'ledger UpdateItem' ? { ...i, label: names[updates++] ?? i.label } : i));
+};
+
+/**
  * What the child process runs: import the bundle (module init), invoke the
  * handler once with the event, write the times. Plain ESM so that nothing but
  * Node and the bundle loads.
@@ -112,8 +164,8 @@ interface FirstRun {
   pickupLog: number;
   success: number;
   handlerDone: number;
-  /** Sequential groups of requests up to the SUCCESS report, each listing its requests. */
-  path: string[][];
+  /** Sequential groups of requests up to the SUCCESS report: their requests, and when the group's first arrived (from the spawn). */
+  path: { labels: string[]; at: number }[];
   rssMb: number;
 }
 
@@ -145,9 +197,17 @@ const median = (values: number[]): number => {
  * figures of each. `nodeModules` is where the bundle's external imports (the
  * AWS SDK, when it is not bundled) resolve, as the runtime's own copy would.
  */
-const measureFirstRuns = async (options: { bundle: string; scratch: string; latencyMs: number; runs: number }): Promise<FirstRun[]> => {
+const measureFirstRuns = async (options: {
+  bundle: string;
+  scratch: string;
+  latencyMs: number;
+  runs: number;
+  /** With the DynamoDB run ledger, as the stack deploys the function; else the in-memory one. */
+  ledger: boolean;
+}): Promise<FirstRun[]> => {
   const emulator = await startPortEmulator({ latencyMs: options.latencyMs });
   const secrets = await startSecretsManager(options.latencyMs, JSON.stringify(DEFAULT_EMULATOR_CLIENT));
+  const ledger = options.ledger ? await startLedger(options.latencyMs) : undefined;
   const results: FirstRun[] = [];
   try {
     for (let i = 0; i < options.runs; i++) {
@@ -158,6 +218,7 @@ const measureFirstRuns = async (options: { bundle: string; scratch: string; late
       writeFileSync(eventFile, JSON.stringify(kafkaEvent([kafkaRecord({ value: v1Run(ACTION, {}, runId), partition: 0, offset: 42 })])));
       const fromRequest = emulator.requests.length;
       const fromSecret = secrets.log.length;
+      const fromLedger = ledger?.log.length ?? 0;
       const env: NodeJS.ProcessEnv = {
         PATH: process.env.PATH,
         // What the construct and Lambda set.
@@ -174,6 +235,7 @@ const measureFirstRuns = async (options: { bundle: string; scratch: string; late
         PORT_API_URL: emulator.url,
         PORT_CREDENTIALS_SECRET_ARN: SECRET_ARN,
         POWERTOOLS_LOG_LEVEL: 'WARN',
+        ...(ledger ? { RUN_LEDGER_TABLE: ledger.table, AWS_ENDPOINT_URL_DYNAMODB: ledger.url } : {}),
       };
       const spawnedAt = Date.now();
       const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, options.bundle, eventFile, outFile], {
@@ -205,6 +267,7 @@ const measureFirstRuns = async (options: { bundle: string; scratch: string; late
                 : `${r.method} ${r.path}`;
       const intervals: Interval[] = [
         ...secrets.log.slice(fromSecret),
+        ...nameLedgerCalls(ledger?.log.slice(fromLedger) ?? []),
         ...requests.map((r) => ({ label: label(r), start: r.at, end: r.answeredAt ?? r.at })),
       ].filter((i) => i.start <= report.at);
       results.push({
@@ -213,7 +276,10 @@ const measureFirstRuns = async (options: { bundle: string; scratch: string; late
         pickupLog: pickup.at - spawnedAt,
         success: report.at - spawnedAt,
         handlerDone: times.done - spawnedAt,
-        path: sequentialGroups(intervals).map((g) => g.map((i) => i.label.replace(/^secret \(GetSecretValue\)$/, 'secret'))),
+        path: sequentialGroups(intervals).map((g) => ({
+          labels: g.map((i) => i.label.replace(/^secret \(GetSecretValue\)$/, 'secret')),
+          at: (g[0]?.start ?? spawnedAt) - spawnedAt,
+        })),
         rssMb: times.rss / 1024,
       });
       // Let the emulator's and the secrets server's sockets of this child close.
@@ -222,6 +288,7 @@ const measureFirstRuns = async (options: { bundle: string; scratch: string; late
   } finally {
     await emulator.close();
     await secrets.close();
+    await ledger?.close();
   }
   return results;
 };
@@ -231,12 +298,12 @@ const describeFirstRuns = (label: string, runs: FirstRun[]): string[] => {
   const m = (f: (r: FirstRun) => number) => median(runs.map(f)).toFixed(0);
   const byTime = [...runs].sort((a, b) => a.success - b.success);
   const typical = byTime[Math.floor(byTime.length / 2)] as FirstRun;
-  const steps = typical.path.map((g) => (g.length === 1 ? g[0] : `(${g.join(' ∥ ')})`)).join(' → ');
+  const steps = typical.path.map((g) => `${g.labels.length === 1 ? g.labels[0] : `(${g.labels.join(' ∥ ')})`} @${g.at.toFixed(0)}`).join(' → ');
   return [
     `${label}: module init done ${m((r) => r.initDone)} ms, pickup log at Port ${m((r) => r.pickupLog)} ms, SUCCESS at Port ${m(
       (r) => r.success
     )} ms, handler returned ${m((r) => r.handlerDone)} ms, max RSS ${m((r) => r.rssMb)} MB`,
-    `  critical path: ${typical.path.length} sequential round trips (floor ${FLOOR.length}: ${FLOOR.join(', ')}): ${steps}`,
+    `  critical path of the median run: ${typical.path.length} sequential round trips (floor ${FLOOR.length}: ${FLOOR.join(', ')}), each with the ms its first request arrived: ${steps}`,
   ];
 };
 
