@@ -204,6 +204,11 @@ const measureFirstRuns = async (options: {
   runs: number;
   /** With the DynamoDB run ledger, as the stack deploys the function; else the in-memory one. */
   ledger: boolean;
+  /**
+   * An on-demand init (the default), which starts reading the credentials and
+   * getting the token during init; false: one that does not (provisioned concurrency).
+   */
+  prefetch?: boolean;
 }): Promise<FirstRun[]> => {
   const emulator = await startPortEmulator({ latencyMs: options.latencyMs });
   const secrets = await startSecretsManager(options.latencyMs, JSON.stringify(DEFAULT_EMULATOR_CLIENT));
@@ -226,7 +231,7 @@ const measureFirstRuns = async (options: {
         AWS_REGION: 'eu-west-1',
         AWS_LAMBDA_FUNCTION_NAME: 'port-kafka-first-run',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
-        AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+        AWS_LAMBDA_INITIALIZATION_TYPE: options.prefetch === false ? 'provisioned-concurrency' : 'on-demand',
         AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
         AWS_SECRET_ACCESS_KEY: 'bench-secret-key',
         AWS_SESSION_TOKEN: 'bench-session-token',
