@@ -1,6 +1,12 @@
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DeployConfigError, durableActionIdentifiers, loadDeployConfig, PortKafkaStack, registeredIdentifiers } from 'port-kafka-lambda/cdk';
+import {
+  DeployConfigError,
+  durableActionIdentifiers,
+  loadDeployConfig,
+  PortKafkaStack,
+  registeredIdentifiers,
+} from 'port-kafka-lambda/cdk';
 
 /*
  * CDK entry: wiring only. The stack settings live in cdk.json's "context"; they
@@ -24,8 +30,7 @@ try {
 // (filterActions), the sweeper's listing of runs left IN_PROGRESS in Port, and
 // whether the stack creates the run executor (any durable action).
 const lambdaApp = (await import('../lambda/app.js')).default;
-const actionIdentifiers =
-  config.filterActions || config.sweeper !== undefined ? registeredIdentifiers(lambdaApp.actions) : undefined;
+const actionIdentifiers = config.filterActions || config.sweeper !== undefined ? registeredIdentifiers(lambdaApp.actions) : undefined;
 const durableActions = durableActionIdentifiers(lambdaApp.actions);
 
 const stack = new PortKafkaStack(app, config.stackName, {

@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { defineAction } from 'port-kafka-lambda';
+import * as z from 'zod';
 
 /**
  * Creates a VM (here: computes its identity and size class) and records it in
@@ -28,7 +28,9 @@ const createVm = defineAction({
   async handler({ runId, inputs, trigger }, ctx) {
     const identifier = inputs.name ?? `vm-${runId.replace(/^r(un)?_/, '').toLowerCase()}`;
     const sizeClass = inputs.cpu <= 2 ? 'small' : inputs.cpu <= 8 ? 'medium' : 'large';
-    await ctx.log(`Provisioning ${identifier}: ${inputs.cpu} vCPU, ${inputs.memory} GiB RAM, ${inputs.storage} GiB disk in ${inputs.region}`);
+    await ctx.log(
+      `Provisioning ${identifier}: ${inputs.cpu} vCPU, ${inputs.memory} GiB RAM, ${inputs.storage} GiB disk in ${inputs.region}`
+    );
     await ctx.setStatusLabel('Provisioning');
     const entity = await ctx.upsertEntity('vm', {
       identifier,

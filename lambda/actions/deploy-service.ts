@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { defineAction, secretInput } from 'port-kafka-lambda';
+import * as z from 'zod';
 
 /**
  * A day-2 action on a `service` entity: rolls out a version to an
@@ -15,7 +15,10 @@ const deployService = defineAction({
   operation: 'DAY-2',
   description: 'Deploy a version of a service to an environment',
   inputs: z.object({
-    version: z.string().regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'a semantic version such as 1.4.2').meta({ title: 'Version' }),
+    version: z
+      .string()
+      .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'a semantic version such as 1.4.2')
+      .meta({ title: 'Version' }),
     environment: z.enum(['dev', 'staging', 'production']).meta({ title: 'Environment' }),
     // Secret input: Port encrypts it (AES-256-GCM with the client secret) before it reaches Kafka.
     registry_token: secretInput().meta({ title: 'Registry token' }).optional(),

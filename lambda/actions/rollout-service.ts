@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { defineAction } from 'port-kafka-lambda';
+import * as z from 'zod';
 import { type DeploymentApi, simulatedDeployments } from '../integrations/deployments.js';
 
 /**
@@ -23,7 +23,10 @@ const createRolloutService = (deployments: DeploymentApi) =>
     description: 'Roll out a version of a service and wait until it is healthy',
     durable: { timeout: '2h' },
     inputs: z.object({
-      version: z.string().regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'a semantic version such as 1.4.2').meta({ title: 'Version' }),
+      version: z
+        .string()
+        .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'a semantic version such as 1.4.2')
+        .meta({ title: 'Version' }),
       environment: z.enum(['dev', 'staging', 'production']).meta({ title: 'Environment' }),
     }),
     async handler({ inputs, entity, entityIdentifier }, ctx) {
@@ -32,7 +35,7 @@ const createRolloutService = (deployments: DeploymentApi) =>
       await ctx.log(`Rolling out ${service} ${inputs.version} to ${inputs.environment}`);
 
       const deployment = await ctx.step('start deployment', () =>
-        deployments.start({ service, version: inputs.version, environment: inputs.environment }),
+        deployments.start({ service, version: inputs.version, environment: inputs.environment })
       );
       await ctx.addLink(deployment.url);
 
@@ -45,7 +48,7 @@ const createRolloutService = (deployments: DeploymentApi) =>
           await ctx.setStatusLabel(`${status.ready}/${status.desired} replicas ready`);
           return status.state === 'healthy' ? status : undefined;
         },
-        { interval: '30s', timeout: '30m' },
+        { interval: '30s', timeout: '30m' }
       );
 
       await ctx.upsertEntity('service', {

@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { DeadlineError, defineChangeHandler } from 'port-kafka-lambda';
+import * as z from 'zod';
 
 /**
  * The part of a `vm` entity this handler reads. Port leaves an unset number

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import app from '../../lambda/app.js';
 import { createHarness, type Harness, kafkaEvent, kafkaRecord, lambdaContext, loadEvent, v1Run } from 'port-kafka-lambda/testing';
+import app from '../../lambda/app.js';
 
 describe('create_vm action', () => {
   let h: Harness | undefined;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import app from '../../lambda/app.js';
 import { createHarness, type Harness, kafkaEvent, kafkaRecord, lambdaContext, loadEvent } from 'port-kafka-lambda/testing';
+import app from '../../lambda/app.js';
 
 type AutomationMessage = { runId: string; action: string; inputs: Record<string, unknown> };
 

@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import {
+  captureLogs,
+  createHarness,
+  DEFAULT_EMULATOR_CLIENT,
+  encryptSecretInput,
+  type Harness,
+  kafkaEvent,
+  kafkaRecord,
+  lambdaContext,
+  loadEvent,
+} from 'port-kafka-lambda/testing';
 import app from '../../lambda/app.js';
-import { captureLogs, createHarness, DEFAULT_EMULATOR_CLIENT, encryptSecretInput, type Harness, kafkaEvent, kafkaRecord, lambdaContext, loadEvent } from 'port-kafka-lambda/testing';
 
 type Message = { context: { runId: string }; payload: { properties: Record<string, unknown>; censoredProperties: string[] } };
 
@@ -16,11 +26,12 @@ describe('deploy_service action', () => {
     const run = h.emulator.getRun(message.context.runId);
     expect(run).toMatchObject({ status: 'SUCCESS', summary: 'Deployed checkout 1.4.2 to staging' });
     expect(run?.link).toEqual(['https://deployments.example.com/checkout/staging/1.4.2']);
-    expect(h.emulator.logs(message.context.runId).map((l) => l.message).slice(1)).toEqual([
-      '[1/3] Pulling image',
-      '[2/3] Updating task definition',
-      '[3/3] Waiting for healthy targets',
-    ]);
+    expect(
+      h.emulator
+        .logs(message.context.runId)
+        .map((l) => l.message)
+        .slice(1)
+    ).toEqual(['[1/3] Pulling image', '[2/3] Updating task definition', '[3/3] Waiting for healthy targets']);
     expect(h.emulator.entities.get('service/checkout')?.properties).toMatchObject({ staging_version: '1.4.2' });
   });
 

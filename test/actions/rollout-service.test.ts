@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import app from '../../lambda/app.js';
-import { createRolloutService } from '../../lambda/actions/rollout-service.js';
-import type { DeploymentApi } from '../../lambda/integrations/deployments.js';
 import { createHarness, type Harness, kafkaEvent, kafkaRecord, lambdaContext, loadEvent } from 'port-kafka-lambda/testing';
+import { createRolloutService } from '../../lambda/actions/rollout-service.js';
+import app from '../../lambda/app.js';
+import type { DeploymentApi } from '../../lambda/integrations/deployments.js';
 
 type Message = { context: { runId: string }; payload: { properties: Record<string, unknown> } };
 
@@ -40,12 +40,25 @@ describe('rollout_service action (durable)', () => {
 
     // Assess
     const run = h.emulator.getRun(message.context.runId);
-    expect(run).toMatchObject({ status: 'SUCCESS', summary: 'Rolled out checkout 1.5.0 to staging: 3/3 replicas healthy', statusLabel: 'healthy' });
+    expect(run).toMatchObject({
+      status: 'SUCCESS',
+      summary: 'Rolled out checkout 1.5.0 to staging: 3/3 replicas healthy',
+      statusLabel: 'healthy',
+    });
     expect(run?.link?.[0]).toMatch(/^https:\/\/deployments\.example\.com\/checkout\/staging\//);
     expect(h.emulator.entities.get('service/checkout')?.properties).toMatchObject({ staging_version: '1.5.0' });
     const [execution] = h.durableExecutions;
     expect(execution?.steps.map((s) => s.name)).toEqual([
-      'claim', 'status', 'pickup', 'validate', 'log', 'start deployment', 'link', 'service healthy', 'upsert service', 'report',
+      'claim',
+      'status',
+      'pickup',
+      'validate',
+      'log',
+      'start deployment',
+      'link',
+      'service healthy',
+      'upsert service',
+      'report',
     ]);
     // The simulated rollout takes 4 minutes, checked every 30 s: healthy on the 8th check.
     expect(execution?.steps.find((s) => s.name === 'service healthy')?.attempts).toBe(8);

@@ -1,6 +1,4 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import app from '../../lambda/app.js';
-import { MIN_TIME_FOR_WRITE_MS, vmStorageAlert } from '../../lambda/changes/vm-storage-alert.js';
 import {
   CHANGES_TOPIC,
   captureLogs,
@@ -11,6 +9,8 @@ import {
   lambdaContext,
   loadEvent,
 } from 'port-kafka-lambda/testing';
+import app from '../../lambda/app.js';
+import { MIN_TIME_FOR_WRITE_MS, vmStorageAlert } from '../../lambda/changes/vm-storage-alert.js';
 
 /** A sample change with its diff open for editing. */
 type VmChange = { diff: { before: { properties: Record<string, unknown> } | null; after: { properties: Record<string, unknown> } | null } };

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConsumerConfig } from '../src/consumer/config.js';
 import { startConsumer } from '../src/consumer/consumer.js';
-import { estimateEventBytes, toLambdaKafkaEvent, type ConsumedRecord } from '../src/consumer/lambda-event.js';
+import { type ConsumedRecord, estimateEventBytes, toLambdaKafkaEvent } from '../src/consumer/lambda-event.js';
 import { loadEvent, ORG_ID } from '../src/testing/factories.js';
 import { createProducer, createTopics, startKafkaBroker } from '../test/kafka-broker/index.js';
 import { routingHandler } from './routing.js';
@@ -36,7 +36,9 @@ const eventBuilding = () => {
     toLambdaKafkaEvent(records, { bootstrapServers: 'b:9196' });
     best = Math.min(best, performance.now() - start);
   }
-  console.log(`event building (size estimate + Lambda record, 10,000 records of ~${records[0]?.value?.length ?? 0} B): ${fmt((best * 1000) / records.length, 2)} µs/record`);
+  console.log(
+    `event building (size estimate + Lambda record, 10,000 records of ~${records[0]?.value?.length ?? 0} B): ${fmt((best * 1000) / records.length, 2)} µs/record`
+  );
 };
 
 const endToEnd = async () => {
@@ -49,12 +51,18 @@ const endToEnd = async () => {
     const producer = createProducer(broker);
     await producer.connect();
     for (let i = 0; i < total; i += 1000) {
-      await producer.send({ topic, messages: Array.from({ length: 1000 }, (_, j) => ({ partition: (i + j) % 3, value: runValue(i + j) })) });
+      await producer.send({
+        topic,
+        messages: Array.from({ length: 1000 }, (_, j) => ({ partition: (i + j) % 3, value: runValue(i + j) })),
+      });
     }
     await producer.disconnect();
     console.log(`broker start ${fmt(broker.startupMs)} ms; ${fmt(total)} run messages on 3 partitions`);
     console.log('batch size | window ms | records/s | batches');
-    for (const [batchSize, windowMs] of [[50, 500], [500, 500]] as const) {
+    for (const [batchSize, windowMs] of [
+      [50, 500],
+      [500, 500],
+    ] as const) {
       let handled = 0;
       let batches = 0;
       const handler = routingHandler(() => (handled += 1));
@@ -82,7 +90,9 @@ const endToEnd = async () => {
       });
       while (finished === 0) await new Promise((r) => setTimeout(r, 20));
       await consumer.stop();
-      console.log(`${String(batchSize).padStart(10)} | ${String(windowMs).padStart(9)} | ${fmt(total / ((finished - started) / 1000)).padStart(9)} | ${batches}`);
+      console.log(
+        `${String(batchSize).padStart(10)} | ${String(windowMs).padStart(9)} | ${fmt(total / ((finished - started) / 1000)).padStart(9)} | ${batches}`
+      );
     }
   } finally {
     await broker.stop();

@@ -75,12 +75,17 @@ const partition = (emulator: PortEmulator, tag: string) => {
   emulator.createRun({ id: longId, action: 'bench_rollout' });
   for (const id of shortIds) emulator.createRun({ id, action: 'bench_short' });
   const records = [longId, ...shortIds].map((id, i) =>
-    kafkaRecord({ value: v1Run(id === longId ? 'bench_rollout' : 'bench_short', {}, id), partition: 0, offset: 5_000 + i }),
+    kafkaRecord({ value: v1Run(id === longId ? 'bench_rollout' : 'bench_short', {}, id), partition: 0, offset: 5_000 + i })
   );
   return { longId, shortIds, records };
 };
 
-const handlerFor = (emulator: PortEmulator, actions: readonly ActionDefinition[], env: Record<string, string>, extra: Partial<Parameters<typeof createHandler>[0]> = {}) => {
+const handlerFor = (
+  emulator: PortEmulator,
+  actions: readonly ActionDefinition[],
+  env: Record<string, string>,
+  extra: Partial<Parameters<typeof createHandler>[0]> = {}
+) => {
   const reports: BatchReport[] = [];
   const handler = createHandler({
     config: loadConfig({ PORT_ORG_ID: ORG_ID, REPORT_BATCH_ITEM_FAILURES: 'true', ...env }),
@@ -133,9 +138,14 @@ const durable = async (emulator: PortEmulator) => {
   try {
     const { longId, shortIds, records } = partition(emulator, 'durable');
     const launch = createLambdaLaunch({ functionName: `${lambda.arnOf('bench-run-executor')}:live`, client: async () => client });
-    const { handler, reports } = handlerFor(emulator, [longDurable, short], {}, {
-      durable: (shared) => createDurableDispatcher({ ...shared, launch }),
-    });
+    const { handler, reports } = handlerFor(
+      emulator,
+      [longDurable, short],
+      {},
+      {
+        durable: (shared) => createDurableDispatcher({ ...shared, launch }),
+      }
+    );
     const started = performance.now();
     await handler(kafkaEvent(records), lambdaContext(FUNCTION_TIMEOUT_MS));
     const wallMs = performance.now() - started;
@@ -160,18 +170,29 @@ async function benchDurable(): Promise<void> {
     // Warm-up (token, sockets, JIT), not measured.
     const warm = handlerFor(emulator, [short], {});
     emulator.createRun({ id: 'r_benchwarm', action: 'bench_short' });
-    await warm.handler(kafkaEvent([kafkaRecord({ value: v1Run('bench_short', {}, 'r_benchwarm'), partition: 0, offset: 1 })]), lambdaContext());
+    await warm.handler(
+      kafkaEvent([kafkaRecord({ value: v1Run('bench_short', {}, 'r_benchwarm'), partition: 0, offset: 1 })]),
+      lambdaContext()
+    );
     emulator.latencyMs = LATENCY_MS;
 
     const i = await inline(emulator);
     const d = await durable(emulator);
     console.log(
-      `One partition: a 20-minute run, then ${SHORT_RUNS} short runs; ${LATENCY_MS} ms per Port call; function timeout ${FUNCTION_TIMEOUT_MS / 1000} s`,
+      `One partition: a 20-minute run, then ${SHORT_RUNS} short runs; ${LATENCY_MS} ms per Port call; function timeout ${FUNCTION_TIMEOUT_MS / 1000} s`
     );
-    console.log(`inline : ${SHORT_RUNS} short runs reported after ${seconds(i.shortReportedMs)} (the long run held the partition ${seconds(i.firstMs)}, then ${i.left} records waited for the next invocation); ${i.shortDone}/${SHORT_RUNS} SUCCESS; long run ${i.long}`);
-    console.log(`durable: ${SHORT_RUNS} short runs reported after ${seconds(d.shortReportedMs)}; ${d.shortDone}/${SHORT_RUNS} SUCCESS; long run ${d.long}`);
-    console.log(`→ ${(i.shortReportedMs / d.shortReportedMs).toFixed(0)}x sooner with the long run durable; inline it cannot even finish (Lambda's ${FUNCTION_TIMEOUT_MS / 1000} s).`);
-    console.log('The inline figure leaves out the event source mapping\'s redelivery delay before the next invocation, which only adds to it.');
+    console.log(
+      `inline : ${SHORT_RUNS} short runs reported after ${seconds(i.shortReportedMs)} (the long run held the partition ${seconds(i.firstMs)}, then ${i.left} records waited for the next invocation); ${i.shortDone}/${SHORT_RUNS} SUCCESS; long run ${i.long}`
+    );
+    console.log(
+      `durable: ${SHORT_RUNS} short runs reported after ${seconds(d.shortReportedMs)}; ${d.shortDone}/${SHORT_RUNS} SUCCESS; long run ${d.long}`
+    );
+    console.log(
+      `→ ${(i.shortReportedMs / d.shortReportedMs).toFixed(0)}x sooner with the long run durable; inline it cannot even finish (Lambda's ${FUNCTION_TIMEOUT_MS / 1000} s).`
+    );
+    console.log(
+      "The inline figure leaves out the event source mapping's redelivery delay before the next invocation, which only adds to it."
+    );
   } finally {
     await emulator.close();
   }

@@ -2,8 +2,9 @@
 // actions' schemas, change handlers and parser load at init as they would in a
 // team's function) plus one action that makes no Port calls of its own, so the
 // run's round trips are the lifecycle's alone.
-import * as z from 'zod';
+
 import { createLambdaHandler, defineAction } from 'port-kafka-lambda';
+import * as z from 'zod';
 import app from '../../../lambda/app.js';
 
 const FIRST_RUN_ACTION = 'bench_first_run';

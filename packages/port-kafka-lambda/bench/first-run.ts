@@ -16,9 +16,9 @@
  * requests up to the SUCCESS report is the number of sequential round trips.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_EMULATOR_CLIENT, startPortEmulator } from '../src/emulator/index.js';
@@ -303,7 +303,9 @@ const describeFirstRuns = (label: string, runs: FirstRun[]): string[] => {
   const m = (f: (r: FirstRun) => number) => median(runs.map(f)).toFixed(0);
   const byTime = [...runs].sort((a, b) => a.success - b.success);
   const typical = byTime[Math.floor(byTime.length / 2)] as FirstRun;
-  const steps = typical.path.map((g) => `${g.labels.length === 1 ? g.labels[0] : `(${g.labels.join(' ∥ ')})`} @${g.at.toFixed(0)}`).join(' → ');
+  const steps = typical.path
+    .map((g) => `${g.labels.length === 1 ? g.labels[0] : `(${g.labels.join(' ∥ ')})`} @${g.at.toFixed(0)}`)
+    .join(' → ');
   return [
     `${label}: module init done ${m((r) => r.initDone)} ms, pickup log at Port ${m((r) => r.pickupLog)} ms, SUCCESS at Port ${m(
       (r) => r.success

@@ -16,6 +16,7 @@ const createVm = (): ActionDefinition => {
   if (!action) throw new Error('the example app has no create_vm action');
   return action;
 };
+
 import { startPortEmulator } from '../src/emulator/index.js';
 import { kafkaEvent, kafkaRecord, lambdaContext, v1Run } from '../src/testing/factories.js';
 import { createHarness } from '../test/helpers/harness.js';
@@ -128,7 +129,8 @@ async function benchLifecycle(): Promise<void> {
   for (const scenario of scenarios) results.push(await measure(scenario));
 
   const baseline = new Map<string, number>();
-  for (const r of results) if (r.scenario.partitionConcurrency === 10 && !r.scenario.perRecord) baseline.set(r.scenario.action.identifier, r.wallMs);
+  for (const r of results)
+    if (r.scenario.partitionConcurrency === 10 && !r.scenario.perRecord) baseline.set(r.scenario.action.identifier, r.wallMs);
 
   console.log(
     `Run lifecycle: ${RUNS} runs over ${PARTITIONS} partitions, ${LATENCY_MS} ms emulator latency per Port call, real Middy handler`
@@ -150,9 +152,7 @@ async function benchLifecycle(): Promise<void> {
   console.log(
     'Port calls per run: no-op = status GET + pickup log + final PATCH; create_vm adds its log, status label, entity upsert and link.'
   );
-  console.log(
-    'The emulator runs in the same Node process, so its CPU time counts against the concurrent rows: expect less than 10x.'
-  );
+  console.log('The emulator runs in the same Node process, so its CPU time counts against the concurrent rows: expect less than 10x.');
 }
 
 export { benchLifecycle };

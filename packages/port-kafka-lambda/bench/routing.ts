@@ -1,13 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { exampleApp } from '../test/helpers/example-app.js';
-import { createHandler } from '../src/handler.js';
 import { loadConfig } from '../src/config.js';
+import { createHandler } from '../src/handler.js';
 import { MemoryParker } from '../src/parking/parker.js';
 import { createPortClient } from '../src/port/client.js';
 import type { RunExecutor } from '../src/runs/execute.js';
 import { ConsumerMetrics } from '../src/telemetry/metrics.js';
 import { kafkaEvent, kafkaRecord, lambdaContext, loadEvent, ORG_ID } from '../src/testing/factories.js';
+import { exampleApp } from '../test/helpers/example-app.js';
 
 /**
  * The handler with everything but the Port lifecycle: decode, validate,
@@ -32,7 +32,9 @@ const routingHandler = (onRun?: () => void, options: { metrics?: boolean } = {})
     parker: new MemoryParker(),
     runs,
     // The production metrics: counted per record, one EMF line per set of dimension values per invocation.
-    ...(options.metrics ? { telemetry: { metrics: new ConsumerMetrics({ metrics: new Metrics({ namespace: 'Bench', serviceName: 'bench' }) }) } } : {}),
+    ...(options.metrics
+      ? { telemetry: { metrics: new ConsumerMetrics({ metrics: new Metrics({ namespace: 'Bench', serviceName: 'bench' }) }) } }
+      : {}),
   });
 };
 

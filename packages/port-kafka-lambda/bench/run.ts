@@ -53,8 +53,12 @@ const discardingStdout = async <T>(fn: () => Promise<T>): Promise<T> => {
 };
 
 const throughput = async () => {
-  console.log('\n## Per-record cost: decode + validate + route (Port calls stubbed out) vs base64 + JSON.parse, and vs Powertools kafkaConsumer + zod');
-  console.log('batch size | handler µs/rec | + metrics µs/rec | baseline µs/rec | Powertools+zod µs/rec | vs baseline | vs Powertools+zod (goal ≤ 1.2x)');
+  console.log(
+    '\n## Per-record cost: decode + validate + route (Port calls stubbed out) vs base64 + JSON.parse, and vs Powertools kafkaConsumer + zod'
+  );
+  console.log(
+    'batch size | handler µs/rec | + metrics µs/rec | baseline µs/rec | Powertools+zod µs/rec | vs baseline | vs Powertools+zod (goal ≤ 1.2x)'
+  );
   const handler = routingHandler();
   const metered = routingHandler(undefined, { metrics: true });
   const powertools = powertoolsHandler();
@@ -82,10 +86,21 @@ const memory = () => {
   }
   const file = join(scratch, 'event-6mb.json');
   writeFileSync(file, json);
-  const out = execFileSync(process.execPath, ['--expose-gc', '--conditions=port-kafka-lambda-source', '--import', 'tsx', fileURLToPath(new URL('memory-child.ts', import.meta.url)), file], {
-    cwd: root,
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--conditions=port-kafka-lambda-source',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('memory-child.ts', import.meta.url)),
+      file,
+    ],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    }
+  );
   const m = JSON.parse(out) as { eventBytes: number; records: number; peakAddedMb: number; maxRssAddedMb: number };
   console.log(`event: ${fmt(m.eventBytes / 1024 / 1024, 2)} MB, ${fmt(m.records)} runs over 10 partitions`);
   console.log(`peak heap + external added while handling: ${fmt(m.peakAddedMb, 1)} MB (goal < 64 MB)`);
@@ -132,7 +147,9 @@ const biggest = (metafile: Metafile, count: number): string => {
   const output = Object.values(metafile.outputs).find((o) => o.entryPoint !== undefined);
   const sizes = new Map<string, number>();
   for (const [file, input] of Object.entries(output?.inputs ?? {})) {
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? (file.includes('port-kafka-lambda/src/') ? 'port-kafka-lambda (own code)' : 'template');
+    const pkg =
+      /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ??
+      (file.includes('port-kafka-lambda/src/') ? 'port-kafka-lambda (own code)' : 'template');
     sizes.set(pkg, (sizes.get(pkg) ?? 0) + input.bytesInOutput);
   }
   return [...sizes]
@@ -197,7 +214,11 @@ const bundle = async () => {
     console.log(
       `module init (median of 11, importing the bundle minus a bare start): ${fmt(init.wallMs, 1)} ms wall = ${fmt(init.wallMs / bare.wallMs, 2)}x a bare Node start, ${fmt(init.cpuMs, 1)} ms CPU = ${fmt(init.cpuMs / bare.cpuMs, 2)}x (goal ≤ 1x)`
     );
-    const firstRun = await bundleEntry(fileURLToPath(new URL('first-run-entry.ts', import.meta.url)), join(dir, 'first-run'), variant.externalModules);
+    const firstRun = await bundleEntry(
+      fileURLToPath(new URL('first-run-entry.ts', import.meta.url)),
+      join(dir, 'first-run'),
+      variant.externalModules
+    );
     const rows = [
       { ledger: false, prefetch: true, what: 'run ledger in memory' },
       // What the prefetch during init is worth: an init that does not start it (provisioned concurrency).
@@ -205,8 +226,18 @@ const bundle = async () => {
       { ledger: true, prefetch: true, what: 'DynamoDB run ledger (as the stack deploys it)' },
     ];
     for (const { ledger, prefetch, what } of rows) {
-      const runs = await measureFirstRuns({ bundle: firstRun.outfile, scratch: dir, latencyMs: FIRST_RUN_LATENCY_MS, runs: FIRST_RUNS, ledger, prefetch });
-      for (const line of describeFirstRuns(`first run on a cold process, ${what} (median of ${FIRST_RUNS}, ${FIRST_RUN_LATENCY_MS} ms per call)`, runs)) {
+      const runs = await measureFirstRuns({
+        bundle: firstRun.outfile,
+        scratch: dir,
+        latencyMs: FIRST_RUN_LATENCY_MS,
+        runs: FIRST_RUNS,
+        ledger,
+        prefetch,
+      });
+      for (const line of describeFirstRuns(
+        `first run on a cold process, ${what} (median of ${FIRST_RUNS}, ${FIRST_RUN_LATENCY_MS} ms per call)`,
+        runs
+      )) {
         console.log(line);
       }
     }

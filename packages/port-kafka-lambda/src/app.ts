@@ -35,9 +35,7 @@ interface PortKafkaApp {
  * ```
  */
 const defineApp = (app: PortKafkaApp): PortKafkaApp =>
-  app.automations === undefined || app.automations.length === 0
-    ? app
-    : { ...app, actions: routeAutomations(app.actions, app.automations) };
+  app.automations === undefined || app.automations.length === 0 ? app : { ...app, actions: routeAutomations(app.actions, app.automations) };
 
 export type { PortKafkaApp };
 export { defineApp };

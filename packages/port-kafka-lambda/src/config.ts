@@ -6,15 +6,11 @@ import { issueLines } from './validation.js';
 
 /** How an action run whose identifier has no registered handler is treated. */
 const UnknownActionPolicy = { Skip: 'skip', Fail: 'fail' } as const;
-type UnknownActionPolicy =
-  (typeof UnknownActionPolicy)[keyof typeof UnknownActionPolicy];
+type UnknownActionPolicy = (typeof UnknownActionPolicy)[keyof typeof UnknownActionPolicy];
 
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-const positiveInt = (max: number) =>
-  z.coerce.number().int().min(1).max(max);
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 
 /**
  * The handler's environment, validated once per container. Names match what
@@ -41,7 +37,10 @@ const HandlerEnv = z.object({
   /** The run executor of durable actions, qualified (alias ARN): the stack sets it when the app has a durable action. */
   DURABLE_EXECUTOR_FUNCTION: z
     .string()
-    .regex(/^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}:[A-Za-z0-9$_-]{1,128}$/, 'expected a qualified function name or ARN (<function>:<alias or version>)')
+    .regex(
+      /^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,64}:[A-Za-z0-9$_-]{1,128}$/,
+      'expected a qualified function name or ARN (<function>:<alias or version>)'
+    )
     .optional(),
   /** The run executor's execution timeout (its durableConfig): durable runs' time limits end before it. */
   DURABLE_EXECUTION_TIMEOUT_SECONDS: positiveInt(31_622_400).default(86_400),
@@ -85,9 +84,7 @@ type HandlerConfig = z.output<typeof HandlerConfigSchema>;
  */
 const loadConfig = (env: NodeJS.ProcessEnv = process.env): HandlerConfig => {
   // Empty strings are how CloudFormation and shells spell "unset".
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v !== '')
-  );
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = HandlerConfigSchema.safeParse(present);
   if (!parsed.success) {
     const lines = issueLines(parsed.error, { root: 'environment' });

@@ -8,10 +8,10 @@ import type { BatchReport } from './batch/outcome.js';
 import { createBatchProcessor } from './batch/process.js';
 import type { ChangeHandlerDefinition } from './changes/define.js';
 import type { HandlerConfig } from './config.js';
+import { type DurableRuns, unconfiguredDurableRuns } from './durable/dispatch.js';
 import { PortKafkaError } from './errors.js';
 import { KAFKA_EVENT_SOURCES, type KafkaBatchResponse, KafkaEvent } from './kafka/event.js';
 import type { CustomRunParser } from './messages/normalize.js';
-import { describeIssues } from './validation.js';
 import { lambdaContextLogging } from './middleware/lambda-context.js';
 import { logErrors } from './middleware/log-errors.js';
 import type { Parker } from './parking/parker.js';
@@ -22,11 +22,11 @@ import { deadlineOf } from './runs/deadline.js';
 import { createRunExecutor, type RunExecutor } from './runs/execute.js';
 import type { RunLedger } from './runs/ledger/ledger.js';
 import { MemoryRunLedger } from './runs/ledger/memory.js';
-import { type DurableRuns, unconfiguredDurableRuns } from './durable/dispatch.js';
-import { meterChangeHandlers, MeteredRunLedger, meterParker, meterRuns } from './telemetry/instrument.js';
+import { MeteredRunLedger, meterChangeHandlers, meterParker, meterRuns } from './telemetry/instrument.js';
 import { metricsMiddleware } from './telemetry/middleware.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 import { tracePortClient } from './telemetry/tracing.js';
+import { describeIssues } from './validation.js';
 
 /** The invocation is not a Lambda Kafka event at all (a misconfigured trigger or a hand-made test event). */
 class InvalidEventError extends PortKafkaError {
@@ -44,9 +44,7 @@ class InvalidEventError extends PortKafkaError {
 class BatchRetryError extends PortKafkaError {
   readonly report: BatchReport;
   constructor(report: BatchReport) {
-    super(
-      `${report.counts.retry} record(s) hit a transient failure (Port unreachable or deadline); the batch will be retried`
-    );
+    super(`${report.counts.retry} record(s) hit a transient failure (Port unreachable or deadline); the batch will be retried`);
     this.name = 'BatchRetryError';
     this.report = report;
   }

@@ -1,6 +1,9 @@
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { PortKafkaApp } from './app.js';
-import type { HandlerDependencies } from './handler.js';
 import type { HandlerConfig } from './config.js';
+import { createDurableDispatcher, type DurableRuns } from './durable/dispatch.js';
+import { createLambdaLaunch } from './durable/lambda-launch.js';
+import type { HandlerDependencies } from './handler.js';
 import type { Logger } from './logging/logger.js';
 import { LazyParker } from './parking/lazy.js';
 import { LogParker } from './parking/log.js';
@@ -11,9 +14,6 @@ import { LazyRunLedger } from './runs/ledger/lazy.js';
 import type { RunLedger } from './runs/ledger/ledger.js';
 import { MemoryRunLedger } from './runs/ledger/memory.js';
 import type { Telemetry } from './telemetry/telemetry.js';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { createDurableDispatcher, type DurableRuns } from './durable/dispatch.js';
-import { createLambdaLaunch } from './durable/lambda-launch.js';
 
 /** DynamoDB calls sit on every run's path: fail fast and let the batch retry rather than hang. */
 const LEDGER_CONNECT_TIMEOUT_MS = 1_000;
@@ -55,7 +55,7 @@ const durableRuns = (config: HandlerConfig): DurableRuns | undefined => {
     client: () =>
       (client ??= import('@aws-sdk/client-lambda').then(
         ({ LambdaClient }) =>
-          new LambdaClient({ requestHandler: { connectionTimeout: LEDGER_CONNECT_TIMEOUT_MS, requestTimeout: LEDGER_REQUEST_TIMEOUT_MS } }),
+          new LambdaClient({ requestHandler: { connectionTimeout: LEDGER_CONNECT_TIMEOUT_MS, requestTimeout: LEDGER_REQUEST_TIMEOUT_MS } })
       )),
   });
   return (shared) => createDurableDispatcher({ ...shared, launch, executionTimeoutMs: config.durableExecutionTimeoutMs });

@@ -1,10 +1,10 @@
 import type * as z from 'zod';
+import type { DurableRunContext } from '../durable/context.js';
+import { type DurationInput, durationMs } from '../durable/duration.js';
 import type { Entity, Trigger } from '../messages/common.js';
 import type { RunFormat } from '../messages/run-request.js';
 import type { ActionOperation } from '../port/actions.js';
 import type { RunContext } from '../runs/context.js';
-import type { DurableRunContext } from '../durable/context.js';
-import { type DurationInput, durationMs } from '../durable/duration.js';
 
 /** What an action handler receives about its run. */
 interface ActionInput<I> {
@@ -106,8 +106,7 @@ interface DurableActionDefinition<S extends z.ZodType = z.ZodType> extends Omit<
 }
 
 /** Whether runs of this action execute as durable executions. */
-const isDurable = (action: Pick<ActionDefinition, 'durable'>): boolean =>
-  action.durable !== undefined && action.durable !== false;
+const isDurable = (action: Pick<ActionDefinition, 'durable'>): boolean => action.durable !== undefined && action.durable !== false;
 
 /** The time limit a durable action declares, in ms; undefined when it takes the executor's. */
 const declaredTimeoutMs = (action: Pick<ActionDefinition, 'durable'>): number | undefined =>

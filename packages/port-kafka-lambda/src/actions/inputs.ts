@@ -125,14 +125,4 @@ const declaredSecret = (inputs: z.ZodType, name: string): PortInputMeta['secret'
 };
 
 export type { EntityRef, PortInputMeta, SecretInputOptions };
-export {
-  declaredSecret,
-  entityInput,
-  EntityRefSchema,
-  portInput,
-  portInputMeta,
-  portInputRegistry,
-  secretInput,
-  teamInput,
-  userInput,
-};
+export { declaredSecret, EntityRefSchema, entityInput, portInput, portInputMeta, portInputRegistry, secretInput, teamInput, userInput };

@@ -99,10 +99,7 @@ const automationActionId = (automation: AutomationDefinition): string =>
  *
  * @throws AutomationDefinitionError when an automation names an action the app does not have.
  */
-const routeAutomations = (
-  actions: readonly ActionDefinition[],
-  automations: readonly AutomationDefinition[]
-): ActionDefinition[] => {
+const routeAutomations = (actions: readonly ActionDefinition[], automations: readonly AutomationDefinition[]): ActionDefinition[] => {
   const extra = new Map<ActionDefinition, string[]>();
   for (const automation of automations) {
     const target = automation.action;
@@ -129,8 +126,8 @@ export type { AutomationCondition, AutomationDefinition, AutomationTrigger };
 export {
   AutomationConditionSchema,
   AutomationDefinitionError,
-  automationActionId,
   AutomationTriggerSchema,
+  automationActionId,
   defineAutomation,
   routeAutomations,
 };

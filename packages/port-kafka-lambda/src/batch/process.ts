@@ -1,12 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import {
-  coordinatesOf,
-  type DecodedRecord,
-  decodeRecord,
-  type RecordCoordinates,
-  RecordDecodeError,
-} from '../kafka/decode.js';
-import { type KafkaEvent } from '../kafka/event.js';
+import { coordinatesOf, type DecodedRecord, decodeRecord, type RecordCoordinates, RecordDecodeError } from '../kafka/decode.js';
+import type { KafkaEvent } from '../kafka/event.js';
 import { forEachPartition, partitionsOf } from '../kafka/partitions.js';
 import type { Parker } from '../parking/parker.js';
 import type { BatchState, Router } from '../routing/route.js';
@@ -130,7 +124,12 @@ const createBatchProcessor = (options: BatchProcessorOptions) => {
         const blocked = outcomes.at(-1)?.status === OutcomeStatus.Retry;
         outcomes.push(
           blocked
-            ? { ...coordinatesOf(raw), status: OutcomeStatus.Retry, reason: 'after-retry', detail: 'an earlier record of this partition needs a retry' }
+            ? {
+                ...coordinatesOf(raw),
+                status: OutcomeStatus.Retry,
+                reason: 'after-retry',
+                detail: 'an earlier record of this partition needs a retry',
+              }
             : await processRecord(raw, batch)
         );
       }

@@ -1,11 +1,11 @@
 import * as z from 'zod';
 import { UnknownActionPolicy } from '../config.js';
+import { durationMs, HOUR, MINUTE } from '../durable/duration.js';
 import { PortKafkaError } from '../errors.js';
 import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, portTopics } from '../port/kafka.js';
 import { ORG_ID_EXAMPLE, orgIdSchema } from '../port/org.js';
 import { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS } from '../port/regions.js';
 import { issueLines } from '../validation.js';
-import { durationMs, HOUR, MINUTE } from '../durable/duration.js';
 
 /**
  * Deployment configuration of the stack.
@@ -26,8 +26,7 @@ const KAFKA_ESM_MAX_TIMEOUT_SECONDS = 14 * 60;
 
 /** The retention values CloudWatch Logs accepts (days). */
 const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
-  2192, 2557, 2922, 3288, 3653,
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
 /** Keys that only mean something in provisioned mode. */
@@ -104,7 +103,6 @@ const CONFIG_KEYS = [
 ] as const;
 type ConfigKey = (typeof CONFIG_KEYS)[number];
 
-
 // ---------------------------------------------------------------------------
 // Coercion helpers: accept JSON types from cdk.json and strings from -c / env.
 
@@ -142,18 +140,24 @@ const int = (min: number, max: number, what: string) => {
   );
 };
 
-const list = z.preprocess((v) => {
-  const t = blankToUndefined(v);
-  if (typeof t !== 'string') return t;
-  if (t.startsWith('[')) {
-    try {
-      return JSON.parse(t) as unknown;
-    } catch {
-      return t;
+const list = z.preprocess(
+  (v) => {
+    const t = blankToUndefined(v);
+    if (typeof t !== 'string') return t;
+    if (t.startsWith('[')) {
+      try {
+        return JSON.parse(t) as unknown;
+      } catch {
+        return t;
+      }
     }
-  }
-  return t.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}, z.array(z.string(), { error: 'expected a list (JSON array or comma-separated)' }));
+    return t
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  },
+  z.array(z.string(), { error: 'expected a list (JSON array or comma-separated)' })
+);
 
 const optionalString = z.preprocess(blankToUndefined, z.string().optional());
 
@@ -161,12 +165,9 @@ const optionalString = z.preprocess(blankToUndefined, z.string().optional());
 // Field schemas.
 
 /** A complete secret ARN (with the 6-character suffix), so IAM can be exact. */
-const SECRET_ARN =
-  /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
-const KMS_KEY_ARN =
-  /^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]+$/;
-const SNS_TOPIC_ARN =
-  /^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:key\/[A-Za-z0-9-]+$/;
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 /** Secrets Manager name characters. */
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 /** CloudFormation stack name rules. */
@@ -189,8 +190,7 @@ const kmsKeyArn = z.preprocess(
   z
     .string()
     .regex(KMS_KEY_ARN, {
-      error: (issue) =>
-        `${JSON.stringify(issue.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<account>:key/<key id>`,
+      error: (issue) => `${JSON.stringify(issue.input)} is not a KMS key ARN; expected arn:aws:kms:<region>:<account>:key/<key id>`,
     })
     .optional()
 );
@@ -200,8 +200,7 @@ const secretName = z.preprocess(
   z
     .string()
     .regex(SECRET_NAME, {
-      error: (issue) =>
-        `${JSON.stringify(issue.input)} is not a Secrets Manager secret name; expected 1-512 of A-Z a-z 0-9 / _ + = . @ -`,
+      error: (issue) => `${JSON.stringify(issue.input)} is not a Secrets Manager secret name; expected 1-512 of A-Z a-z 0-9 / _ + = . @ -`,
     })
     .optional()
 );
@@ -224,8 +223,7 @@ const RawConfig = z.object({
     z
       .string()
       .regex(STACK_NAME, {
-        error: (i) =>
-          `${JSON.stringify(i.input)} is not a CloudFormation stack name; expected a letter then letters, digits or hyphens`,
+        error: (i) => `${JSON.stringify(i.input)} is not a CloudFormation stack name; expected a letter then letters, digits or hyphens`,
       })
       .default('PortKafkaConsumer')
   ),
@@ -262,11 +260,10 @@ const RawConfig = z.object({
       z
         .array(
           z.string().regex(BROKER_PATTERN, {
-            error: (i) =>
-              `${JSON.stringify(i.input)} is not host:port; expected e.g. ${PORT_REGIONS.eu.brokers[0]}`,
+            error: (i) => `${JSON.stringify(i.input)} is not host:port; expected e.g. ${PORT_REGIONS.eu.brokers[0]}`,
           })
         )
-        .min(1, { error: 'is empty; expected 1 to 10 brokers (or leave unset to use Port\'s brokers for portRegion)' })
+        .min(1, { error: "is empty; expected 1 to 10 brokers (or leave unset to use Port's brokers for portRegion)" })
         .max(10, { error: 'has more than 10 brokers; Lambda accepts 1 to 10' })
     )
     .optional(),
@@ -275,8 +272,7 @@ const RawConfig = z.object({
     z
       .string({ error: 'is required; expected the consumer group id Port gave you (<ORG_ID>.<name> or your Kafka username)' })
       .regex(CONSUMER_GROUP_PATTERN, {
-        error: (i) =>
-          `${JSON.stringify(i.input)} is not a valid consumer group id; expected 1-200 of a-z A-Z 0-9 - / * : _ + = . @`,
+        error: (i) => `${JSON.stringify(i.input)} is not a valid consumer group id; expected 1-200 of a-z A-Z 0-9 - / * : _ + = . @`,
       })
   ),
   runsConsumerGroupId: optionalConsumerGroup,
@@ -358,10 +354,7 @@ const RawConfig = z.object({
       })
       .optional()
   ),
-  alarmEmail: z.preprocess(
-    blankToUndefined,
-    z.email({ error: (i) => `${JSON.stringify(i.input)} is not an email address` }).optional()
-  ),
+  alarmEmail: z.preprocess(blankToUndefined, z.email({ error: (i) => `${JSON.stringify(i.input)} is not an email address` }).optional()),
   alarmTopicArn: z.preprocess(
     blankToUndefined,
     z
@@ -459,8 +452,7 @@ class DeployConfigError extends PortKafkaError {
 /** Reads context values; `app.node.tryGetContext` fits this. */
 type ContextReader = (key: string) => unknown;
 
-const envName = (key: string): string =>
-  `PORT_KAFKA_${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+const envName = (key: string): string => `PORT_KAFKA_${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
 
 /** Gathers raw values: the environment over context. */
 function collect(context: ContextReader, env: NodeJS.ProcessEnv): Record<ConfigKey, unknown> {
@@ -478,9 +470,7 @@ function collect(context: ContextReader, env: NodeJS.ProcessEnv): Record<ConfigK
  * (Port's other accepted form) cannot take a suffix: the runs mapping uses it
  * as it is, and a change.log mapping needs changeLogConsumerGroupId.
  */
-const consumerGroupsOf = (
-  c: Pick<RawConfig, 'consumerGroupId' | 'runsConsumerGroupId' | 'changeLogConsumerGroupId' | 'kafkaUsername'>
-) => {
+const consumerGroupsOf = (c: Pick<RawConfig, 'consumerGroupId' | 'runsConsumerGroupId' | 'changeLogConsumerGroupId' | 'kafkaUsername'>) => {
   const isUsername = c.kafkaUsername !== undefined && c.consumerGroupId === c.kafkaUsername;
   return {
     runs: c.runsConsumerGroupId ?? (isUsername ? c.consumerGroupId : `${c.consumerGroupId}${RUNS_GROUP_SUFFIX}`),
@@ -501,7 +491,12 @@ function consumerGroupProblems(c: RawConfig): [ConfigKey, string][] {
     { name: 'runs', key: 'runsConsumerGroupId', id: groups.runs, explicit: c.runsConsumerGroupId !== undefined },
   ];
   if (c.consumeChangeLog) {
-    mappings.push({ name: 'change.log', key: 'changeLogConsumerGroupId', id: groups.changeLog, explicit: c.changeLogConsumerGroupId !== undefined });
+    mappings.push({
+      name: 'change.log',
+      key: 'changeLogConsumerGroupId',
+      id: groups.changeLog,
+      explicit: c.changeLogConsumerGroupId !== undefined,
+    });
   }
   for (const m of mappings) {
     if (m.explicit) {
@@ -543,7 +538,10 @@ function crossCheck(c: RawConfig): [ConfigKey, string][] {
   const problems: [ConfigKey, string][] = consumerGroupProblems(c);
   if (c.kafkaPasswordParameter) {
     if (c.kafkaUsername === undefined) {
-      problems.push(['kafkaUsername', 'is required with kafkaPasswordParameter=true; expected the Kafka username Port gave you (it goes into the secret)']);
+      problems.push([
+        'kafkaUsername',
+        'is required with kafkaPasswordParameter=true; expected the Kafka username Port gave you (it goes into the secret)',
+      ]);
     }
     if (c.kafkaSecretArn !== undefined || c.kafkaSecretName !== undefined) {
       problems.push([
@@ -556,11 +554,7 @@ function crossCheck(c: RawConfig): [ConfigKey, string][] {
     if (c[`${which}SecretArn`] !== undefined && c[`${which}SecretName`] !== undefined) {
       problems.push([`${which}SecretArn`, `set together with ${which}SecretName; expected only one of them`]);
     }
-    if (
-      c[`${which}SecretKmsKeyArn`] !== undefined &&
-      c[`${which}SecretArn`] === undefined &&
-      c[`${which}SecretName`] === undefined
-    ) {
+    if (c[`${which}SecretKmsKeyArn`] !== undefined && c[`${which}SecretArn`] === undefined && c[`${which}SecretName`] === undefined) {
       problems.push([
         `${which}SecretKmsKeyArn`,
         `set for a secret the stack creates; expected it only with ${which}SecretArn or ${which}SecretName (created secrets use the AWS managed key)`,

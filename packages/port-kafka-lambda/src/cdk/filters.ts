@@ -115,4 +115,12 @@ function durableActionIdentifiers(actions: readonly ActionDefinition[]): string[
 }
 
 export type { RunFilterPattern, ValueActionPattern };
-export { actionFilterPatterns, durableActionIdentifiers, FilterError, MAX_FILTERS, MAX_PATTERN_LENGTH, registeredIdentifiers, runFilterPatterns };
+export {
+  actionFilterPatterns,
+  durableActionIdentifiers,
+  FilterError,
+  MAX_FILTERS,
+  MAX_PATTERN_LENGTH,
+  registeredIdentifiers,
+  runFilterPatterns,
+};

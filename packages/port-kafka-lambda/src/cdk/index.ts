@@ -9,9 +9,9 @@ export type { ConfigKey, ContextReader, DeployConfig, ProvisionedConfig, SecretS
 export { DeployConfigError, loadDeployConfig } from './config.js';
 export type { ConsumerFunctionProps } from './constructs/consumer-function.js';
 export { ConsumerFunction } from './constructs/consumer-function.js';
-export { RunLedger } from './constructs/run-ledger.js';
 export type { RunExecutorProps } from './constructs/run-executor.js';
 export { EXECUTOR_ALIAS, RUN_EXECUTOR_ENTRY, RunExecutor } from './constructs/run-executor.js';
+export { RunLedger } from './constructs/run-ledger.js';
 export type { SweeperProps } from './constructs/sweeper.js';
 export { SWEEPER_ENTRY, Sweeper } from './constructs/sweeper.js';
 export { actionFilterPatterns, durableActionIdentifiers, FilterError, registeredIdentifiers, runFilterPatterns } from './filters.js';

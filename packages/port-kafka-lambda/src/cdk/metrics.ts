@@ -70,7 +70,16 @@ const ESM_UUID_DIMENSION = 'EventSourceMappingUUID';
 
 const esmMetric = (
   mapping: IEventSourceMapping,
-  name: 'MaxOffsetLag' | 'SumOffsetLag' | 'PollingErrorCount' | 'CommitErrorCount' | 'InvokeErrorCount' | 'OnFailureDestinationDeliveredEventCount' | 'PolledEventCount' | 'InvokedEventCount' | 'FailedInvokeEventCount',
+  name:
+    | 'MaxOffsetLag'
+    | 'SumOffsetLag'
+    | 'PollingErrorCount'
+    | 'CommitErrorCount'
+    | 'InvokeErrorCount'
+    | 'OnFailureDestinationDeliveredEventCount'
+    | 'PolledEventCount'
+    | 'InvokedEventCount'
+    | 'FailedInvokeEventCount',
   options: { statistic?: string; period?: Duration; label?: string } = {}
 ): Metric =>
   new Metric({

@@ -88,9 +88,8 @@ interface ChangeHandlerDefinition<S extends z.ZodType = z.ZodType> {
  * ```
  */
 // Without `entity` nothing constrains S and it falls back to its default: the diff is `unknown`.
-const defineChangeHandler = <S extends z.ZodType = z.ZodUnknown>(
-  definition: ChangeHandlerDefinition<S>
-): ChangeHandlerDefinition<S> => definition;
+const defineChangeHandler = <S extends z.ZodType = z.ZodUnknown>(definition: ChangeHandlerDefinition<S>): ChangeHandlerDefinition<S> =>
+  definition;
 
 const matchesOne = (want: OneOrMany | undefined, got: string | null | undefined, fold = false): boolean => {
   if (want === undefined) return true;

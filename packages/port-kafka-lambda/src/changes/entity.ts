@@ -20,10 +20,7 @@ class ChangeEntityError extends PortKafkaError {
   readonly fields: readonly string[];
 
   constructor(handler: string, issues: Issues['issues'], options?: ErrorOptions) {
-    super(
-      `The change does not fit the entity schema of change handler "${handler}": ${describeIssues({ issues }, MAX_ISSUES)}`,
-      options,
-    );
+    super(`The change does not fit the entity schema of change handler "${handler}": ${describeIssues({ issues }, MAX_ISSUES)}`, options);
     this.name = 'ChangeEntityError';
     this.handler = handler;
     this.fields = issues.map((i) => issuePath(i.path));

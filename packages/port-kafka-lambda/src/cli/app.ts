@@ -21,7 +21,9 @@ const loadApp = async (cwd: string, env: NodeJS.ProcessEnv = process.env): Promi
   const relative = env[APP_PATH_ENV] || DEFAULT_APP_PATH;
   const file = path.resolve(cwd, relative);
   if (!existsSync(file)) {
-    throw new InputError(`no app at ${relative}: create it with "export default defineApp({ actions, changeHandlers })" or set ${APP_PATH_ENV}`);
+    throw new InputError(
+      `no app at ${relative}: create it with "export default defineApp({ actions, changeHandlers })" or set ${APP_PATH_ENV}`
+    );
   }
   const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
   if (!isApp(module.default)) throw new InputError(`${relative} must export default defineApp({ actions, changeHandlers })`);

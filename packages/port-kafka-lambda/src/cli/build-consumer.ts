@@ -5,10 +5,11 @@
  * Same esbuild settings as the Lambda asset (cdk/constructs/consumer-function.ts, cdk/bundling.ts).
  * The entry is generated: it imports the project's app and runs the consumer with it.
  */
-import { build, type Plugin } from 'esbuild';
+
 import { copyFileSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { build, type Plugin } from 'esbuild';
 import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER } from '../cdk/bundling.js';
 import { APP_PATH_ENV, DEFAULT_APP_PATH } from './app.js';
 
@@ -49,7 +50,11 @@ const durableWorkerEntry = (): string | undefined => {
   }
 };
 
-const buildConsumer = async (outdir: string, root: string = process.cwd(), appPath: string = process.env[APP_PATH_ENV] || DEFAULT_APP_PATH): Promise<string> => {
+const buildConsumer = async (
+  outdir: string,
+  root: string = process.cwd(),
+  appPath: string = process.env[APP_PATH_ENV] || DEFAULT_APP_PATH
+): Promise<string> => {
   const outfile = path.resolve(outdir, 'consumer.mjs');
   const worker = durableWorkerEntry();
   await build({

@@ -9,16 +9,16 @@
  */
 import { existsSync } from 'node:fs';
 import type { PortKafkaApp } from '../app.js';
-import { createHandler } from '../handler.js';
 import { loadConfig } from '../config.js';
+import { loadConsumerConfig } from '../consumer/config.js';
+import { startConsumer } from '../consumer/consumer.js';
+import { hasDurableActions } from '../durable/lambda.js';
+import { createLocalDurableRuns } from '../durable/local.js';
 import { PortKafkaError } from '../errors.js';
+import { createHandler } from '../handler.js';
 import { createLogger } from '../logging/logger.js';
 import { CredentialsEnv } from '../port/credentials.js';
 import { productionDependencies } from '../wiring.js';
-import { hasDurableActions } from '../durable/lambda.js';
-import { createLocalDurableRuns } from '../durable/local.js';
-import { loadConsumerConfig } from '../consumer/config.js';
-import { startConsumer } from '../consumer/consumer.js';
 
 const USAGE = `Usage: npm run consume [-- --env-file <path>]
 

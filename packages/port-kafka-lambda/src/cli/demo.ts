@@ -23,7 +23,11 @@ const FOOTER = `Next steps:
 const runDemo = (argv: readonly string[]) => {
   const waits = argv.includes('--skip-waits') || argv.includes('--wait-scale') ? [] : ['--skip-waits'];
   return withApp('demo', (app) =>
-    invoke(app, [`${path.resolve('events')}${path.sep}`, ...waits, ...argv], processIo(), { banner: BANNER, footer: FOOTER, forceEmulator: true })
+    invoke(app, [`${path.resolve('events')}${path.sep}`, ...waits, ...argv], processIo(), {
+      banner: BANNER,
+      footer: FOOTER,
+      forceEmulator: true,
+    })
   );
 };
 

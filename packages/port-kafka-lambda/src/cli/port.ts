@@ -137,7 +137,12 @@ const runSync = async (app: PortKafkaApp, argv: readonly string[], io: Io): Prom
   const environment = nonEmpty(values.environment) ?? nonEmpty(io.env.BACKEND_ENVIRONMENT);
   let desired = buildDefinitions(app, environment === undefined ? {} : { environment });
   if (values.only !== undefined) {
-    const only = new Set(values.only.split(',').map((s) => s.trim()).filter((s) => s !== ''));
+    const only = new Set(
+      values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    );
     const unknown = [...only].filter((id) => !desired.some((d) => d.identifier === id));
     if (unknown.length > 0) throw new InputError(`--only: ${unknown.join(', ')} not defined in the app (or marked sync: false)`);
     desired = desired.filter((d) => only.has(d.identifier));
@@ -149,7 +154,9 @@ const runSync = async (app: PortKafkaApp, argv: readonly string[], io: Io): Prom
     const plan = await planSync(connection.port, desired);
     const summary = `${countOf(plan, 'create')} to create, ${countOf(plan, 'update')} to update, ${countOf(plan, 'unchanged')} unchanged`;
     if (dry) {
-      io.stdout(`${[...planLines(plan), '', `${values.check ? 'Check' : 'Dry run'}: ${summary}. Nothing was changed in Port.`].join('\n')}\n`);
+      io.stdout(
+        `${[...planLines(plan), '', `${values.check ? 'Check' : 'Dry run'}: ${summary}. Nothing was changed in Port.`].join('\n')}\n`
+      );
       return values.check && plan.some((p) => p.status !== 'unchanged') ? ExitCode.NotAsExpected : ExitCode.Ok;
     }
     const outcomes = await applySync(connection.port, plan);
@@ -162,7 +169,10 @@ const runSync = async (app: PortKafkaApp, argv: readonly string[], io: Io): Prom
     }
     const failed = outcomes.filter((o) => o.result === 'failed').length;
     const done = (r: string) => outcomes.filter((o) => o.result === r).length;
-    lines.push('', `Synced: ${done('created')} created, ${done('updated')} updated, ${done('unchanged')} unchanged${failed > 0 ? `, ${failed} failed` : ''}.`);
+    lines.push(
+      '',
+      `Synced: ${done('created')} created, ${done('updated')} updated, ${done('unchanged')} unchanged${failed > 0 ? `, ${failed} failed` : ''}.`
+    );
     io.stdout(`${lines.join('\n')}\n`);
     return failed > 0 ? ExitCode.NotAsExpected : ExitCode.Ok;
   } finally {
@@ -181,7 +191,8 @@ const runPull = async (argv: readonly string[], io: Io): Promise<ExitCode> => {
   const names = actionNames(identifier);
   const out = values.out ?? path.join('lambda', 'actions', `${names.kebab}.inputs.ts`);
   const file = out === '-' ? undefined : path.resolve(io.cwd, out);
-  if (file !== undefined && existsSync(file) && !values.force) throw new InputError(`${out} exists; add --force to replace it, or --out another file`);
+  if (file !== undefined && existsSync(file) && !values.force)
+    throw new InputError(`${out} exists; add --force to replace it, or --out another file`);
 
   const connection = await connect(io.env, values.emulator);
   try {
@@ -189,7 +200,9 @@ const runPull = async (argv: readonly string[], io: Io): Promise<ExitCode> => {
     const action = await connection.port.findAction(identifier);
     if (action === undefined) throw new InputError(`Port has no action "${identifier}"`);
     if (action.trigger.type !== 'self-service') {
-      throw new InputError(`"${identifier}" is ${action.trigger.type === 'automation' ? 'an automation' : `a ${action.trigger.type} trigger`}: it has no user inputs to pull`);
+      throw new InputError(
+        `"${identifier}" is ${action.trigger.type === 'automation' ? 'an automation' : `a ${action.trigger.type} trigger`}: it has no user inputs to pull`
+      );
     }
     const userInputs = PortUserInputsSchema.safeParse(action.trigger.userInputs ?? { properties: {} });
     if (!userInputs.success) {
@@ -218,7 +231,9 @@ const runPull = async (argv: readonly string[], io: Io): Promise<ExitCode> => {
     });
     for (const warning of pulled.warnings) io.stderr(`pull: warning: ${warning}\n`);
     if (action.invocationMethod.type !== 'KAFKA') {
-      io.stderr(`pull: warning: "${identifier}" runs on ${action.invocationMethod.type} in Port; a sync makes it a Kafka action run by this backend\n`);
+      io.stderr(
+        `pull: warning: "${identifier}" runs on ${action.invocationMethod.type} in Port; a sync makes it a Kafka action run by this backend\n`
+      );
     }
     if (file === undefined) {
       io.stdout(pulled.source);

@@ -9,7 +9,6 @@ import type { BatchReport } from '../batch/outcome.js';
 import { loadConfig } from '../config.js';
 import { batchContext } from '../consumer/context.js';
 import { createHandler } from '../handler.js';
-import { InputError } from './invoke/errors.js';
 import type { KafkaRecord } from '../kafka/event.js';
 import { createLogger } from '../logging/logger.js';
 import { MemoryParker } from '../parking/parker.js';
@@ -21,6 +20,7 @@ import { createRunEnder } from '../runs/end.js';
 import { MemoryRunLedger } from '../runs/ledger/memory.js';
 import { errorText } from '../runs/report.js';
 import { productionDependencies, runLedger } from '../wiring.js';
+import { InputError } from './invoke/errors.js';
 
 const USAGE = `Usage: npm run redrive -- [--replay | --fail] [--apply] [--queue <url>]... [--discard-metadata] [--max <n>]
 
@@ -104,7 +104,9 @@ const runRedrive = async (argv: readonly string[], io?: Partial<Io>): Promise<nu
   }
   const queues = queuesOf(args, env);
   if (queues.length === 0) {
-    err('redrive: no queue: set PARK_QUEUE_URL and/or FAILED_BATCHES_QUEUE_URL (the stack outputs ParkedQueueUrl and FailedBatchesQueueUrl), or pass --queue <url>');
+    err(
+      'redrive: no queue: set PARK_QUEUE_URL and/or FAILED_BATCHES_QUEUE_URL (the stack outputs ParkedQueueUrl and FailedBatchesQueueUrl), or pass --queue <url>'
+    );
     return 2;
   }
 
@@ -138,8 +140,12 @@ const runRedrive = async (argv: readonly string[], io?: Partial<Io>): Promise<nu
           parker.records.length = 0;
           report = undefined;
           await handler(
-            { eventSource: 'SelfManagedKafka', bootstrapServers: 'redrive', records: { [`${record.topic}-${record.partition}`]: [record] } },
-            batchContext('redrive', 300_000),
+            {
+              eventSource: 'SelfManagedKafka',
+              bootstrapServers: 'redrive',
+              records: { [`${record.topic}-${record.partition}`]: [record] },
+            },
+            batchContext('redrive', 300_000)
           );
           const parked = parker.records[0];
           if (parked !== undefined) return { done: false, detail: `parked again: ${parked.reason}: ${parked.detail}` };

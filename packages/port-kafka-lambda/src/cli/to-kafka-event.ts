@@ -11,14 +11,18 @@ import { convert } from './invoke/convert.js';
 const runToKafkaEvent = async (argv: readonly string[]): Promise<number> => {
   // The app's custom parser, when the project has an app, reads payloads of its own design.
   const app = await loadApp(process.cwd()).catch(() => undefined);
-  const { exitCode, output, problems, outFile } = await convert(argv, { env: process.env, cwd: process.cwd(), customRunParser: app?.customRunParser });
+  const { exitCode, output, problems, outFile } = await convert(argv, {
+    env: process.env,
+    cwd: process.cwd(),
+    customRunParser: app?.customRunParser,
+  });
   for (const line of problems) process.stderr.write(`to-kafka-event: ${line}\n`);
-if (output !== undefined) {
-  if (outFile) {
-    await writeFile(path.resolve(process.cwd(), outFile), output);
-    process.stderr.write(`Wrote ${outFile}\n`);
-  } else process.stdout.write(output);
-}
+  if (output !== undefined) {
+    if (outFile) {
+      await writeFile(path.resolve(process.cwd(), outFile), output);
+      process.stderr.write(`Wrote ${outFile}\n`);
+    } else process.stdout.write(output);
+  }
   return exitCode;
 };
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as z from 'zod';
 import { PortKafkaError } from '../errors.js';
-import { ORG_ID_EXAMPLE, orgIdSchema } from '../port/org.js';
 import { BROKER_PATTERN, CONSUMER_GROUP_PATTERN, isPortConsumerGroup, portTopics } from '../port/kafka.js';
+import { ORG_ID_EXAMPLE, orgIdSchema } from '../port/org.js';
 import { PORT_REGION_LIST, PORT_REGION_NAMES, PORT_REGIONS } from '../port/regions.js';
 import { issueLines } from '../validation.js';
 
@@ -31,11 +31,16 @@ const ConsumerEnv = z.object({
   PORT_REGION: z.enum(PORT_REGION_NAMES, { error: `expected ${PORT_REGION_LIST}` }).default('eu'),
   KAFKA_BROKERS: z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    )
     .pipe(
       z
         .array(z.string().regex(BROKER_PATTERN, { error: (i) => `${JSON.stringify(i.input)} is not host:port` }))
-        .min(1, { error: 'is empty; expected host:port[,host:port…]' }),
+        .min(1, { error: 'is empty; expected host:port[,host:port…]' })
     )
     .optional(),
   KAFKA_USERNAME: z.string({ error: 'is required; expected the Kafka username Port gave you' }),
@@ -50,11 +55,18 @@ const ConsumerEnv = z.object({
   KAFKA_STARTING_POSITION: z.enum(['LATEST', 'TRIM_HORIZON'], { error: 'expected LATEST or TRIM_HORIZON' }).default('LATEST'),
   /** Each batch gets this budget, like the function timeout (the handler's deadline logic reads it). */
   BATCH_TIMEOUT_SECONDS: z.coerce.number({ error: 'expected an integer' }).int().min(30).max(3600).default(300),
-  CONSUMER_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected 1-100 of A-Z a-z 0-9 . _ -' }).optional(),
+  CONSUMER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, { error: 'expected 1-100 of A-Z a-z 0-9 . _ -' })
+    .optional(),
   /** On SIGTERM, how long to wait for durable runs still executing in this process before ending them by their onInterrupted policy. */
   DURABLE_DRAIN_SECONDS: z.coerce.number({ error: 'expected an integer' }).int().min(0).max(3600).default(25),
   /** Durable runs in this process wait this fraction of their waits (development; the time limit still counts them in full). */
-  DURABLE_WAIT_SCALE: z.coerce.number({ error: 'expected a number' }).gt(0, { error: 'expected a factor above 0 and at most 1' }).max(1, { error: 'expected a factor above 0 and at most 1' }).optional(),
+  DURABLE_WAIT_SCALE: z.coerce
+    .number({ error: 'expected a number' })
+    .gt(0, { error: 'expected a factor above 0 and at most 1' })
+    .max(1, { error: 'expected a factor above 0 and at most 1' })
+    .optional(),
 });
 
 /**
@@ -92,7 +104,11 @@ const ConsumerConfigSchema = ConsumerEnv.transform((e) => {
     durableDrainMs: e.DURABLE_DRAIN_SECONDS * 1000,
     ...(e.DURABLE_WAIT_SCALE === undefined ? {} : { durableWaitScale: e.DURABLE_WAIT_SCALE }),
     /** Client id, and the "function" name in the run's "Picked up by" log. */
-    name: e.CONSUMER_NAME ?? `port-kafka-consumer-${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60)}`,
+    name:
+      e.CONSUMER_NAME ??
+      `port-kafka-consumer-${hostname()
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .slice(0, 60)}`,
   };
 });
 type ConsumerConfig = z.output<typeof ConsumerConfigSchema>;
@@ -111,7 +127,7 @@ const loadConsumerConfig = (env: NodeJS.ProcessEnv = process.env): ConsumerConfi
   const config = parsed.data;
   if (!isPortConsumerGroup(config.groupId, config.orgId, config.username)) {
     throw new ConsumerConfigError(
-      `Invalid consumer configuration:\nKAFKA_CONSUMER_GROUP: ${redact(`"${config.groupId}"`)} is not a group Port lets you use; expected ${config.orgId}.<name> or your Kafka username`,
+      `Invalid consumer configuration:\nKAFKA_CONSUMER_GROUP: ${redact(`"${config.groupId}"`)} is not a group Port lets you use; expected ${config.orgId}.<name> or your Kafka username`
     );
   }
   if (config.caFile !== undefined) {
@@ -122,12 +138,12 @@ const loadConsumerConfig = (env: NodeJS.ProcessEnv = process.env): ConsumerConfi
     } catch (error) {
       throw new ConsumerConfigError(
         `Invalid consumer configuration:\nKAFKA_CA_FILE: cannot read ${config.caFile} (${(error as NodeJS.ErrnoException).code ?? 'error'}); expected a PEM file with the brokers' CA certificate`,
-        { cause: error },
+        { cause: error }
       );
     }
     if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
       throw new ConsumerConfigError(
-        `Invalid consumer configuration:\nKAFKA_CA_FILE: ${config.caFile} holds no PEM certificate; expected -----BEGIN CERTIFICATE-----`,
+        `Invalid consumer configuration:\nKAFKA_CA_FILE: ${config.caFile} holds no PEM certificate; expected -----BEGIN CERTIFICATE-----`
       );
     }
   }

@@ -3,19 +3,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Base,
   Consumer,
-  MessagesStreamFallbackModes,
-  MessagesStreamModes,
   type ConsumerOptions,
   type Message,
   type MessagesStream,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
 } from '@platformatic/kafka';
 import type { Context } from 'aws-lambda';
 import type { Logger } from '../logging/logger.js';
 import { batches } from './batches.js';
 import type { ConsumerConfig } from './config.js';
-import { batchContext, type BatchContext } from './context.js';
+import { type BatchContext, batchContext } from './context.js';
 import { explainKafkaError } from './errors.js';
-import { estimateEventBytes, toLambdaKafkaEvent, type ConsumedRecord } from './lambda-event.js';
+import { type ConsumedRecord, estimateEventBytes, toLambdaKafkaEvent } from './lambda-event.js';
 
 type KafkaMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -148,8 +148,7 @@ const startConsumer = async (deps: ConsumerDependencies): Promise<RunningConsume
       topics: config.topics,
       mode: MessagesStreamModes.COMMITTED,
       // A group with no committed offset starts where the event source mapping would.
-      fallbackMode:
-        config.startingPosition === 'TRIM_HORIZON' ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
+      fallbackMode: config.startingPosition === 'TRIM_HORIZON' ? MessagesStreamFallbackModes.EARLIEST : MessagesStreamFallbackModes.LATEST,
     });
   } catch (error) {
     await client.close(true).catch(() => undefined);
@@ -186,14 +185,17 @@ const startConsumer = async (deps: ConsumerDependencies): Promise<RunningConsume
             error: error instanceof Error ? error.message : String(error),
           });
         }
-      }),
+      })
     );
   };
 
   const handleBatch = async (batch: readonly Fetched[]): Promise<void> => {
     let remaining = batch;
     for (let attempt = 1; ; attempt += 1) {
-      const event = toLambdaKafkaEvent(remaining.map((f) => f.record), { bootstrapServers: config.brokers });
+      const event = toLambdaKafkaEvent(
+        remaining.map((f) => f.record),
+        { bootstrapServers: config.brokers }
+      );
       current = batchContext(config.name, config.batchTimeoutMs, deps.now);
       if (stopping.signal.aborted) current.drain();
       let failed: Map<string, number>;

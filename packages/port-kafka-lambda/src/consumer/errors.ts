@@ -55,7 +55,10 @@ const flatten = (error: unknown, into: ErrorNode[] = [], depth = 0, seen = new S
 };
 
 /** A message quoted from the tree may span lines; the explanation is one. */
-const oneLine = (text: unknown): string => String(text).replace(/\s*[\r\n]+\s*/g, ' ').trim();
+const oneLine = (text: unknown): string =>
+  String(text)
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .trim();
 
 const TLS_CODES = new Set([
   'SELF_SIGNED_CERT_IN_CHAIN',
@@ -92,29 +95,31 @@ const explainKafkaError = (error: unknown, ctx: ExplainContext): KafkaConsumeErr
     return new KafkaConsumeError(
       'authentication',
       `Kafka rejected the credentials of user "${ctx.username}" (SASL SCRAM-SHA-512 at ${brokers}): check KAFKA_USERNAME and KAFKA_PASSWORD`,
-      { cause: error },
+      { cause: error }
     );
   }
   if (has((n) => n.apiCode === KafkaErrorCode.GroupAuthorizationFailed)) {
     return new KafkaConsumeError(
       'group-authorization',
       `Kafka denied user "${ctx.username}" the consumer group "${ctx.groupId}": Port only allows ${ctx.orgId}.<name> or the username; check KAFKA_CONSUMER_GROUP`,
-      { cause: error },
+      { cause: error }
     );
   }
   if (has((n) => n.apiCode === KafkaErrorCode.TopicAuthorizationFailed)) {
     return new KafkaConsumeError(
       'topic-authorization',
       `Kafka denied user "${ctx.username}" reading ${ctx.topics.join(' and ')}: Port grants each org its own ${portTopics(ctx.orgId).runs} and ${portTopics(ctx.orgId).changeLog}; check PORT_ORG_ID and that the Kafka integration is enabled in Port`,
-      { cause: error },
+      { cause: error }
     );
   }
   const unknownTopic = has((n) => typeof n.message === 'string' && /^Unknown topic /.test(n.message));
   if (unknownTopic) {
     return new KafkaConsumeError(
       'unknown-topic',
-      `Kafka has no topic ${oneLine(unknownTopic.message).replace(/^Unknown topic /, '').replace(/\.$/, '')}: check PORT_ORG_ID, and KAFKA_CONSUME_CHANGE_LOG if Port does not send catalog changes to Kafka for this org`,
-      { cause: error },
+      `Kafka has no topic ${oneLine(unknownTopic.message)
+        .replace(/^Unknown topic /, '')
+        .replace(/\.$/, '')}: check PORT_ORG_ID, and KAFKA_CONSUME_CHANGE_LOG if Port does not send catalog changes to Kafka for this org`,
+      { cause: error }
     );
   }
   const tls = has((n) => typeof n.code === 'string' && TLS_CODES.has(n.code));
@@ -122,7 +127,7 @@ const explainKafkaError = (error: unknown, ctx: ExplainContext): KafkaConsumeErr
     return new KafkaConsumeError(
       'tls',
       `TLS to ${brokers} failed (${String(tls.code)}: ${oneLine(tls.message)}): set KAFKA_CA_FILE to the CA that signed the brokers' certificate`,
-      { cause: error },
+      { cause: error }
     );
   }
   const network = has((n) => typeof n.code === 'string' && NETWORK_CODES.has(n.code));
@@ -131,7 +136,7 @@ const explainKafkaError = (error: unknown, ctx: ExplainContext): KafkaConsumeErr
     return new KafkaConsumeError(
       'unreachable',
       `Cannot reach the Kafka brokers ${brokers}${detail}: check KAFKA_BROKERS or PORT_REGION, and that this network allows outbound TLS to port 9196`,
-      { cause: error },
+      { cause: error }
     );
   }
   const leaf = nodes.at(-1)?.message ?? String(error);

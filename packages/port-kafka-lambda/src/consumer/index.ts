@@ -4,6 +4,7 @@
  * entry so a Lambda bundle never carries the Kafka client.
  */
 export { runConsumer } from '../cli/consume.js';
+export type { LambdaKafkaEvent, LambdaKafkaRecord } from '../kafka/event.js';
 export type { BatchLimits } from './batches.js';
 export type { ConsumerConfig } from './config.js';
 export { ConsumerConfigError, loadConsumerConfig, MAX_BATCH_BYTES } from './config.js';
@@ -12,5 +13,4 @@ export { startConsumer } from './consumer.js';
 export type { BatchContext } from './context.js';
 export { batchContext } from './context.js';
 export { KafkaConsumeError } from './errors.js';
-export type { LambdaKafkaEvent, LambdaKafkaRecord } from '../kafka/event.js';
 export { toLambdaKafkaEvent } from './lambda-event.js';

@@ -115,13 +115,9 @@ interface EventOptions {
 /** Builds a self-managed Kafka event, or an MSK one when `eventSourceArn` is given. */
 function toLambdaKafkaEvent(records: readonly ConsumedRecord[], options: EventOptions & { eventSourceArn: string }): LambdaMskEvent;
 function toLambdaKafkaEvent(records: readonly ConsumedRecord[], options: EventOptions): LambdaSelfManagedKafkaEvent;
-function toLambdaKafkaEvent(
-  records: readonly ConsumedRecord[],
-  options: EventOptions & { eventSourceArn?: string },
-): LambdaKafkaEvent {
+function toLambdaKafkaEvent(records: readonly ConsumedRecord[], options: EventOptions & { eventSourceArn?: string }): LambdaKafkaEvent {
   const grouped = groupByPartition(records.map((r) => toLambdaRecord(r, options.nullKey)));
-  const bootstrapServers =
-    typeof options.bootstrapServers === 'string' ? options.bootstrapServers : options.bootstrapServers.join(',');
+  const bootstrapServers = typeof options.bootstrapServers === 'string' ? options.bootstrapServers : options.bootstrapServers.join(',');
   return options.eventSourceArn === undefined
     ? { eventSource: 'SelfManagedKafka', bootstrapServers, records: grouped }
     : { eventSource: 'aws:kafka', eventSourceArn: options.eventSourceArn, bootstrapServers, records: grouped };

@@ -82,7 +82,7 @@ const createDurableDispatcher = (options: DispatcherOptions): DurableRunStarter 
 
   /** Stores (when claimed) and delivers a report, as the inline executor does. */
   const end = async (claim: LedgerEntry | undefined, report: FinalReport, reason: string, logger: Logger): Promise<RunResult> => {
-    if (claim && !(await ledger.storeResult(report.runId, claim.owner, report).catch(() => undefined) ?? true)) {
+    if (claim && !((await ledger.storeResult(report.runId, claim.owner, report).catch(() => undefined)) ?? true)) {
       return { status: 'skipped', reason: 'claim-lost' };
     }
     const delivery = await deliver(report, claim, logger);
@@ -122,7 +122,10 @@ const createDurableDispatcher = (options: DispatcherOptions): DurableRunStarter 
           logger.warn('Run was interrupted: reported as FAILURE (onInterrupted: fail)', { previousOwner: claimed.interrupted.owner });
           return end(entry, interruptedReport(run.runId, claimed.interrupted), 'interrupted', logger);
         }
-        logger.warn('Run was interrupted: starting it again (onInterrupted: rerun)', { previousOwner: claimed.interrupted.owner, attempt: entry.attempt });
+        logger.warn('Run was interrupted: starting it again (onInterrupted: rerun)', {
+          previousOwner: claimed.interrupted.owner,
+          attempt: entry.attempt,
+        });
       } else if (!claimed.claimed) {
         switch (entryState(entry, now())) {
           case 'delivered':
@@ -144,7 +147,13 @@ const createDurableDispatcher = (options: DispatcherOptions): DurableRunStarter 
       }
 
       const name = executionName(run.runId, entry.attempt);
-      const payload: DurableRunPayload = { v: 1, run: { ...run }, record: { ...record }, acceptedAt: entry.claimedAt, attempt: entry.attempt };
+      const payload: DurableRunPayload = {
+        v: 1,
+        run: { ...run },
+        record: { ...record },
+        acceptedAt: entry.claimedAt,
+        attempt: entry.attempt,
+      };
       let launched: Launch;
       try {
         launched = await options.launch(name, payload, logger);
@@ -191,10 +200,10 @@ const unconfiguredDurableRuns: DurableRuns = (shared) =>
     ...shared,
     launch: async () => {
       throw new DurableStartError(
-        'the action is durable but this deployment has no run executor (DURABLE_EXECUTOR_FUNCTION is unset); the CDK stack creates one when the app has a durable action',
+        'the action is durable but this deployment has no run executor (DURABLE_EXECUTOR_FUNCTION is unset); the CDK stack creates one when the app has a durable action'
       );
     },
   });
 
-export type { DispatcherOptions, DurableRuns, DurableRunsContext, DurableRunStart, DurableRunStarter, Launch };
+export type { DispatcherOptions, DurableRunStart, DurableRunStarter, DurableRuns, DurableRunsContext, Launch };
 export { createDurableDispatcher, DurableStartError, unconfiguredDurableRuns };

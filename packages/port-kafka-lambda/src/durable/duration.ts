@@ -51,9 +51,12 @@ const durationMs = (input: DurationInput): number => {
   } else {
     const parsed = DurationObject.safeParse(input);
     if (!parsed.success) {
-      throw new DurationError(`${JSON.stringify(input)} is not a duration; expected { days?, hours?, minutes?, seconds? } in whole numbers`, {
-        cause: parsed.error,
-      });
+      throw new DurationError(
+        `${JSON.stringify(input)} is not a duration; expected { days?, hours?, minutes?, seconds? } in whole numbers`,
+        {
+          cause: parsed.error,
+        }
+      );
     }
     const { days = 0, hours = 0, minutes = 0, seconds = 0 } = parsed.data;
     ms = days * DAY + hours * HOUR + minutes * MINUTE + seconds * SECOND;
@@ -70,7 +73,12 @@ const formatDuration = (ms: number): string => {
   let rest = Math.round(ms / SECOND);
   if (rest === 0) return `${ms}ms`;
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86_400], ['h', 3_600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) parts.push(`${n}${unit}`);
     rest -= n * size;
@@ -78,4 +86,4 @@ const formatDuration = (ms: number): string => {
   return parts.join('');
 };
 
-export { DurationError, DurationInput, durationMs, formatDuration, HOUR, MINUTE, sdkDuration, SECOND };
+export { DurationError, DurationInput, durationMs, formatDuration, HOUR, MINUTE, SECOND, sdkDuration };

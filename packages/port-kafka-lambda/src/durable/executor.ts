@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KeyObject } from 'node:crypto';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { type DurableContext, type RetryDecision, StepSemantics } from '@aws/durable-execution-sdk-js';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ActionDefinition, ActionResult } from '../actions/define.js';
 import { declaredSecret } from '../actions/inputs.js';
 import { createActionRegistry } from '../actions/registry.js';
@@ -15,8 +15,14 @@ import type { RunResult } from '../runs/execute.js';
 import { entryState, type FinalReport, type LedgerEntry, type RunLedger, RunLedgerError } from '../runs/ledger/ledger.js';
 import { clip, createReporter, errorText, failureReport, INTERRUPTED_SUMMARY, interruptedReport, isNotFound } from '../runs/report.js';
 import { decryptRunSecret } from '../runs/secret-inputs.js';
-import { DurationInput, durationMs, formatDuration, sdkDuration } from './duration.js';
-import { type DurableRunContext, DurableRunPayloadError, type DurableStepOptions, WaitUntilTimeoutError, type WaitUntilOptions } from './context.js';
+import {
+  type DurableRunContext,
+  DurableRunPayloadError,
+  type DurableStepOptions,
+  type WaitUntilOptions,
+  WaitUntilTimeoutError,
+} from './context.js';
+import { type DurationInput, durationMs, formatDuration, sdkDuration } from './duration.js';
 import { DurableRunPayload, executionName, executionOwner } from './payload.js';
 import { DEFAULT_EXECUTION_TIMEOUT_MS, timeLimitMs } from './time.js';
 
@@ -44,7 +50,6 @@ interface DurableExecutorOptions {
 type DurableRunResult = RunResult;
 
 type DurableRunHandler = (event: unknown, sdk: DurableContext) => Promise<DurableRunResult>;
-
 
 /** Lifecycle steps (claim, status, log lines, the report) retry what Port or DynamoDB may get past later. */
 const LIFECYCLE_ATTEMPTS = 12;
@@ -84,8 +89,7 @@ const failureName = (error: unknown): string | undefined => {
 };
 
 /** The SDK's own errors (non-determinism, a failed checkpoint) end the invocation; they are not the action's failure. */
-const isSdkFault = (error: unknown): boolean =>
-  error instanceof Error && (error as { isUnrecoverable?: unknown }).isUnrecoverable === true;
+const isSdkFault = (error: unknown): boolean => error instanceof Error && (error as { isUnrecoverable?: unknown }).isUnrecoverable === true;
 
 type ClaimStep =
   | { kind: 'claimed'; entry: LedgerEntry; interrupted?: LedgerEntry }
@@ -132,7 +136,14 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
     const name = executionName(run.runId, attempt);
     const owner = executionOwner(executionName(run.runId));
     const logger = options.logger.createChild({
-      persistentKeys: { runId: run.runId, action: run.action, topic: record.topic, partition: record.partition, offset: record.offset, execution: name },
+      persistentKeys: {
+        runId: run.runId,
+        action: run.action,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        execution: name,
+      },
     });
     const action = registry.resolve(run.action, run.blueprint);
     const limitMs = timeLimitMs(action, executionTimeoutMs);
@@ -145,7 +156,9 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
 
     /** A lifecycle step: Port or the ledger, retried while they are unreachable. */
     const lifecycle = async <T>(stepName: string, fn: () => Promise<T>): Promise<T> => {
-      const out = await sdk.step(stepName, async () => ({ value: await inStep.run(true, fn), at: now() }), { retryStrategy: lifecycleRetry });
+      const out = await sdk.step(stepName, async () => ({ value: await inStep.run(true, fn), at: now() }), {
+        retryStrategy: lifecycleRetry,
+      });
       advance(out.at);
       return out.value;
     };
@@ -164,7 +177,9 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
             logger.error('Could not store the final report in the run ledger; sending it anyway', { error: errorText(error) });
           }
           if (stored === false) {
-            logger.warn('Another attempt took this run over; it reports the run, this result is dropped', { status: finalReport.patch.status });
+            logger.warn('Another attempt took this run over; it reports the run, this result is dropped', {
+              status: finalReport.patch.status,
+            });
             return { status: 'skipped', reason: 'claim-lost' };
           }
         }
@@ -200,7 +215,10 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
           policy: action?.onInterrupted ?? 'fail',
           record: { topic: record.topic, partition: record.partition, offset: record.offset },
         });
-        if (out.claimed) return out.interrupted ? { kind: 'claimed', entry: out.entry, interrupted: out.interrupted } : { kind: 'claimed', entry: out.entry };
+        if (out.claimed)
+          return out.interrupted
+            ? { kind: 'claimed', entry: out.entry, interrupted: out.interrupted }
+            : { kind: 'claimed', entry: out.entry };
         switch (entryState(out.entry, now())) {
           case 'delivered':
             return { kind: 'delivered' };
@@ -349,7 +367,7 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
             error.name === 'RunTimeoutError' || error.name === 'StepInterruptedError' || attemptCount > retries
               ? { shouldRetry: false }
               : { shouldRetry: true, delay: sdkDuration(baseDelayMs * 2 ** (attemptCount - 1) * scale) },
-        },
+        }
       );
       advance(out.at);
       return out.value;
@@ -362,14 +380,18 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
       const ms = durationMs(duration);
       if (clock + ms > deadline) {
         throw new RunTimeoutError(
-          `waiting ${formatDuration(ms)} would pass the run's time limit of ${formatDuration(limitMs)} (${formatDuration(deadline - clock)} left)`,
+          `waiting ${formatDuration(ms)} would pass the run's time limit of ${formatDuration(limitMs)} (${formatDuration(deadline - clock)} left)`
         );
       }
       await sdk.wait(waitName ?? `wait ${formatDuration(ms)}`, sdkDuration(ms * scale));
       clock += ms;
     };
 
-    const waitUntil = async <T>(pollName: string, check: (attempt: number) => Promise<T | undefined>, pollOptions: WaitUntilOptions): Promise<T> => {
+    const waitUntil = async <T>(
+      pollName: string,
+      check: (attempt: number) => Promise<T | undefined>,
+      pollOptions: WaitUntilOptions
+    ): Promise<T> => {
       open();
       checkTime();
       const intervalMs = durationMs(pollOptions.interval);
@@ -398,7 +420,7 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
             state.done || spent(state) + intervalMs > budgetMs
               ? { shouldContinue: false }
               : { shouldContinue: true, delay: sdkDuration(intervalMs * scale) },
-        },
+        }
       );
       clock += spent(final);
       advance(final.lastAt);
@@ -429,7 +451,8 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
       upsertEntity: (blueprint, entity) => effect(`upsert ${blueprint}`, () => port.upsertEntity(blueprint, entity, { runId: run.runId })),
       // Never a step: its result would be stored in the execution's history. It runs on every replay instead.
       decrypt: async (inputName) => {
-        if (!run.encryptedInputs.includes(inputName)) throw new SecretInputError(`Input "${inputName}" is not one of the run's encrypted inputs`);
+        if (!run.encryptedInputs.includes(inputName))
+          throw new SecretInputError(`Input "${inputName}" is not one of the run's encrypted inputs`);
         const value = run.inputs[inputName];
         if (typeof value !== 'string') throw new SecretInputError(`Encrypted input "${inputName}" is not a string`);
         const plain = await decryptRunSecret(value, declaredSecret(action.inputs, inputName)?.encryption, {
@@ -459,7 +482,7 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
           format: run.format,
           ...(run.event !== undefined ? { event: run.event } : {}),
         },
-        context,
+        context
       );
       outcome = { kind: 'ok', result: result ?? {} };
     } catch (error) {
@@ -483,7 +506,7 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
         return fail(
           INTERRUPTED_SUMMARY,
           `Interrupted: a step was cut off mid-way (the executor stopped) and the action does not declare onInterrupted: 'rerun', so it is not run again.`,
-          'interrupted',
+          'interrupted'
         );
       }
       const message = scrub(error instanceof Error ? error.message : String(error), secrets);
@@ -504,10 +527,10 @@ const createDurableRunHandler = (options: DurableExecutorOptions): DurableRunHan
             ...(result.statusLabel ? { statusLabel: result.statusLabel } : {}),
             ...(result.externalRunId ? { externalRunId: result.externalRunId } : {}),
           },
-          secrets,
+          secrets
         ),
       },
-      'succeeded',
+      'succeeded'
     );
   };
 };

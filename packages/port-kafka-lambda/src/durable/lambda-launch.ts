@@ -65,7 +65,7 @@ const createLambdaLaunch = (options: LambdaLaunchOptions) => {
           InvocationType: 'Event',
           DurableExecutionName: name,
           Payload: Buffer.from(JSON.stringify(payload), 'utf8'),
-        }),
+        })
       );
       return out.DurableExecutionArn ? { kind: 'started', executionArn: out.DurableExecutionArn } : { kind: 'started' };
     } catch (error) {

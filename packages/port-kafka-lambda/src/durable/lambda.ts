@@ -45,7 +45,7 @@ const createDurableExecutor = (app: PortKafkaApp, env: NodeJS.ProcessEnv = proce
       ledger: deps.ledger ?? new MemoryRunLedger(),
       functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? 'run-executor',
       executionTimeoutMs: config.durableExecutionTimeoutMs,
-    }),
+    })
   );
 };
 

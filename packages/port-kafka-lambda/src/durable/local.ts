@@ -138,7 +138,7 @@ const createLocalDurableRuns = (options: LocalDurableOptions) => {
           ...(options.executionTimeoutMs === undefined ? {} : { executionTimeoutMs: options.executionTimeoutMs }),
           ...(options.waitScale === undefined ? {} : { waitScale: options.waitScale }),
           ...(options.secretInputsKey === undefined ? {} : { secretInputsKey: options.secretInputsKey }),
-        }),
+        })
       );
       const runner = new testing.LocalDurableTestRunner<RunResult>({ handlerFunction: handler });
       const outcome = await runner.run({ payload });
@@ -194,11 +194,17 @@ const createLocalDurableRuns = (options: LocalDurableOptions) => {
       const entry = running.get(name);
       if (!entry) continue;
       if (entry.policy === 'rerun' && options.sharedLedger) {
-        logger.warn('Stopping with a durable run in progress; its claim lapses and the sweeper runs it again (onInterrupted: rerun)', { execution: name });
+        logger.warn('Stopping with a durable run in progress; its claim lapses and the sweeper runs it again (onInterrupted: rerun)', {
+          execution: name,
+        });
         continue;
       }
       const summary = 'interrupted: the consumer stopped while the run was in progress; not retried automatically';
-      const report = failureReport(entry.runId, summary, `Interrupted: ${options.functionName} stopped while durable execution ${name} was in progress.`);
+      const report = failureReport(
+        entry.runId,
+        summary,
+        `Interrupted: ${options.functionName} stopped while durable execution ${name} was in progress.`
+      );
       const claim: LedgerEntry | undefined = await ledger.get(entry.runId).catch(() => undefined);
       try {
         if (claim?.owner === executionOwner(executionName(entry.runId))) await ledger.storeResult(entry.runId, claim.owner, report);
@@ -206,7 +212,10 @@ const createLocalDurableRuns = (options: LocalDurableOptions) => {
         await ledger.markDelivered(entry.runId);
         logger.warn('Stopping with a durable run in progress: reported FAILURE', { execution: name });
       } catch (error) {
-        logger.error('Could not report an interrupted durable run; it stays IN_PROGRESS in Port', { execution: name, error: errorText(error) });
+        logger.error('Could not report an interrupted durable run; it stays IN_PROGRESS in Port', {
+          execution: name,
+          error: errorText(error),
+        });
       }
     }
   };

@@ -1,9 +1,5 @@
 import * as z from 'zod';
-import {
-  AutomationTriggerSchema,
-  KafkaInvocationSchema,
-  SelfServiceTriggerSchema,
-} from '../port/actions.js';
+import { AutomationTriggerSchema, KafkaInvocationSchema, SelfServiceTriggerSchema } from '../port/actions.js';
 import { RunStatus } from '../port/types.js';
 import { issueLines } from '../validation.js';
 import { ErrorCode, fail, type PortEmulatorStore, type Reply } from './store.js';
@@ -51,9 +47,7 @@ const Rule: z.ZodType<SearchRule> = z.lazy(() =>
     z.looseObject({ property: z.string(), operator: z.string(), value: z.unknown().optional() }),
   ])
 );
-type SearchRule =
-  | { combinator: 'and' | 'or'; rules: SearchRule[] }
-  | { property: string; operator: string; value?: unknown };
+type SearchRule = { combinator: 'and' | 'or'; rules: SearchRule[] } | { property: string; operator: string; value?: unknown };
 const QueryBody = z.looseObject({ combinator: z.enum(['and', 'or']), rules: z.array(Rule) });
 const BlueprintSearchBody = z.strictObject({
   query: QueryBody,
@@ -64,7 +58,22 @@ const BlueprintSearchBody = z.strictObject({
 });
 
 /** Operators the emulator evaluates; Port has more (relatedTo, dates...), which answer 422 here. */
-const OPERATORS = new Set(['=', '!=', 'in', 'notIn', 'contains', 'containsAny', 'beginsWith', 'endsWith', 'isEmpty', 'isNotEmpty', '>', '>=', '<', '<=']);
+const OPERATORS = new Set([
+  '=',
+  '!=',
+  'in',
+  'notIn',
+  'contains',
+  'containsAny',
+  'beginsWith',
+  'endsWith',
+  'isEmpty',
+  'isNotEmpty',
+  '>',
+  '>=',
+  '<',
+  '<=',
+]);
 
 const invalid = (error: z.ZodError): Reply => fail(422, ErrorCode.INVALID_REQUEST, issueLines(error, { root: 'body' }).join('; '));
 
@@ -191,9 +200,7 @@ class PortCatalog {
   }
 
   private relatesTo(entity: EmulatorEntity, identifier: string): boolean {
-    return Object.values(entity.relations).some((target) =>
-      Array.isArray(target) ? target.includes(identifier) : target === identifier
-    );
+    return Object.values(entity.relations).some((target) => (Array.isArray(target) ? target.includes(identifier) : target === identifier));
   }
 
   search(body: unknown): Reply {
@@ -257,7 +264,9 @@ class PortCatalog {
       case 'notIn':
         return !list.includes(actual);
       case 'contains':
-        return typeof actual === 'string' ? typeof expected === 'string' && actual.includes(expected) : Array.isArray(actual) && actual.includes(expected);
+        return typeof actual === 'string'
+          ? typeof expected === 'string' && actual.includes(expected)
+          : Array.isArray(actual) && actual.includes(expected);
       case 'containsAny':
         return Array.isArray(actual) && actual.some((v) => list.includes(v));
       case 'beginsWith':

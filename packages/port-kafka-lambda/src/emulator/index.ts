@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PortCatalog } from './catalog.js';
 import { ErrorCode, fail, PortEmulatorStore, type Reply } from './store.js';
@@ -71,8 +71,7 @@ interface PortEmulator {
   close(): Promise<void>;
 }
 
-const firstHeader = (value: string | string[] | undefined): string | undefined =>
-  Array.isArray(value) ? value[0] : value;
+const firstHeader = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
 
 const maskHeaders = (headers: http.IncomingHttpHeaders): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -143,7 +142,7 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
     options.clients ?? [DEFAULT_EMULATOR_CLIENT],
     options.tokenTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS,
     now,
-    options.autoCreateRuns ?? false,
+    options.autoCreateRuns ?? false
   );
   const catalog = new PortCatalog(store, now);
   const requests: RecordedRequest[] = [];
@@ -184,7 +183,8 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
     m = Routes.entities.exec(path);
     if (m && method === 'POST') {
       const bp = d(m[1]);
-      const exists = typeof body === 'object' && body !== null && store.entities.has(`${bp}/${String((body as { identifier?: unknown }).identifier)}`);
+      const exists =
+        typeof body === 'object' && body !== null && store.entities.has(`${bp}/${String((body as { identifier?: unknown }).identifier)}`);
       return catalog.checkEntity(bp, body, !exists || query.merge !== 'true') ?? store.createEntity(bp, body, query, clientId);
     }
     m = Routes.bulk.exec(path);
@@ -194,7 +194,8 @@ const startPortEmulator = async (options: PortEmulatorOptions = {}): Promise<Por
     m = Routes.entity.exec(path);
     if (m) {
       if (method === 'GET') return store.getEntity(d(m[1]), d(m[2]));
-      if (method === 'PATCH') return catalog.checkEntity(d(m[1]), body, false) ?? store.patchEntity(d(m[1]), d(m[2]), body, query, clientId);
+      if (method === 'PATCH')
+        return catalog.checkEntity(d(m[1]), body, false) ?? store.patchEntity(d(m[1]), d(m[2]), body, query, clientId);
       if (method === 'DELETE') return catalog.deleteEntity(d(m[1]), d(m[2]), query);
     }
     if (Routes.search.test(path) && method === 'POST') return catalog.search(body);

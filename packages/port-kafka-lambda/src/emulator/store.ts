@@ -2,14 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { isEndedStatus, RunStatus, RunTerminalStatusSchema as Terminal } from '../port/types.js';
 import { issueLines } from '../validation.js';
-import type {
-  CreateRunInput,
-  EmulatorClient,
-  EmulatorEntity,
-  EmulatorRun,
-  EmulatorRunLog,
-  RunEnding,
-} from './types.js';
+import type { CreateRunInput, EmulatorClient, EmulatorEntity, EmulatorRun, EmulatorRunLog, RunEnding } from './types.js';
 
 /**
  * In-memory Port state and its rules, independent of HTTP. Handlers return
@@ -45,7 +38,6 @@ const fail = (status: number, error: ErrorCode, message: string): Reply => ({
   body: { ok: false, error, message },
 });
 
-
 const TokenBody = z.strictObject({ clientId: z.string(), clientSecret: z.string() });
 const RunPatchBody = z.strictObject({
   status: Terminal.optional(),
@@ -80,12 +72,7 @@ const ListRunsQuery = z.looseObject({
   next: z.string().min(1).optional(),
 });
 
-const invalid = (error: z.ZodError): Reply =>
-  fail(
-    422,
-    ErrorCode.INVALID_REQUEST,
-    issueLines(error, { root: 'body' }).join('; '),
-  );
+const invalid = (error: z.ZodError): Reply => fail(422, ErrorCode.INVALID_REQUEST, issueLines(error, { root: 'body' }).join('; '));
 
 const randomId = (prefix: string): string => `${prefix}${randomBytes(8).toString('hex')}`;
 
@@ -110,7 +97,7 @@ class PortEmulatorStore {
     private readonly clients: EmulatorClient[],
     private readonly tokenTtlSeconds: number,
     private readonly now: () => number,
-    private readonly autoCreateRuns: boolean,
+    private readonly autoCreateRuns: boolean
   ) {}
 
   private iso(): string {
@@ -167,8 +154,7 @@ class PortEmulatorStore {
 
   createRun(input: CreateRunInput): EmulatorRun {
     const id = input.id ?? randomId('r_');
-    const action =
-      typeof input.action === 'string' ? { identifier: input.action } : input.action;
+    const action = typeof input.action === 'string' ? { identifier: input.action } : input.action;
     const status = input.status ?? RunStatus.IN_PROGRESS;
     const at = input.createdAt ?? this.iso();
     const run: EmulatorRun = {
@@ -180,10 +166,7 @@ class PortEmulatorStore {
       externalRunId: null,
       endedAt: isEndedStatus(status) ? at : null,
       action: { identifier: action.identifier, title: action.title ?? null, icon: null, deleted: false },
-      blueprint:
-        input.blueprint === undefined
-          ? null
-          : { identifier: input.blueprint, title: null, icon: null, deleted: false },
+      blueprint: input.blueprint === undefined ? null : { identifier: input.blueprint, title: null, icon: null, deleted: false },
       entity: input.entity === undefined ? null : { identifier: input.entity },
       properties: input.properties ?? {},
       source: 'API',
@@ -206,11 +189,7 @@ class PortEmulatorStore {
   }
 
   private endedReply(run: EmulatorRun): Reply {
-    return fail(
-      422,
-      ErrorCode.RUN_ALREADY_ENDED,
-      `Run "${run.id}" already ended with status ${run.status} and can no longer be modified`,
-    );
+    return fail(422, ErrorCode.RUN_ALREADY_ENDED, `Run "${run.id}" already ended with status ${run.status} and can no longer be modified`);
   }
 
   getRun(runId: string): Reply {
@@ -266,12 +245,13 @@ class PortEmulatorStore {
       b.createdAt.localeCompare(a.createdAt) || b.index - a.index;
     const matching = [...this.runs.values()]
       .map((run, index) => ({ run, index, createdAt: run.createdAt }))
-      .filter(({ run }) =>
-        (q.action === undefined || run.action.identifier === q.action) &&
-        (q.active === undefined || (q.active === 'true') === !isEndedStatus(run.status)) &&
-        (q.entity === undefined || run.entity?.identifier === q.entity) &&
-        (q.blueprint === undefined || run.blueprint?.identifier === q.blueprint) &&
-        (q.external_run_id === undefined || run.externalRunId === q.external_run_id),
+      .filter(
+        ({ run }) =>
+          (q.action === undefined || run.action.identifier === q.action) &&
+          (q.active === undefined || (q.active === 'true') === !isEndedStatus(run.status)) &&
+          (q.entity === undefined || run.entity?.identifier === q.entity) &&
+          (q.blueprint === undefined || run.blueprint?.identifier === q.blueprint) &&
+          (q.external_run_id === undefined || run.externalRunId === q.external_run_id)
       )
       .filter((key) => after === undefined || newerFirst(after, key) < 0)
       // Newest first; runs created in the same millisecond: the later-created first.
@@ -411,13 +391,7 @@ class PortEmulatorStore {
     return { status: 200, body: { ok: true, entity } };
   }
 
-  patchEntity(
-    blueprint: string,
-    identifier: string,
-    body: unknown,
-    query: Record<string, string>,
-    clientId: string,
-  ): Reply {
+  patchEntity(blueprint: string, identifier: string, body: unknown, query: Record<string, string>, clientId: string): Reply {
     const parsed = EntityBody.safeParse(body);
     if (!parsed.success) return invalid(parsed.error);
     const key = `${blueprint}/${identifier}`;

@@ -1,6 +1,6 @@
 import { PortKafkaError } from '../errors.js';
-import { parseJsonSafely } from './json.js';
 import { KafkaRecord } from './event.js';
+import { parseJsonSafely } from './json.js';
 
 /** Why a record could not be decoded. Stable strings: they appear in logs and parked records. */
 const DecodeFailure = {
@@ -181,4 +181,4 @@ const decodeRecord = (input: unknown): DecodedRecord => {
 };
 
 export type { DecodedRecord, RecordCoordinates };
-export { coordinatesOf, decodeRecord, DecodeFailure, RecordDecodeError };
+export { coordinatesOf, DecodeFailure, decodeRecord, RecordDecodeError };

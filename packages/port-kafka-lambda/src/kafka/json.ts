@@ -4,8 +4,7 @@
  * `__proto__` key replaces target's prototype; `constructor.prototype` is the
  * other classic path).
  */
-const mayPollute = (text: string): boolean =>
-  text.includes('__proto__') || text.includes('constructor') || text.includes('prototype');
+const mayPollute = (text: string): boolean => text.includes('__proto__') || text.includes('constructor') || text.includes('prototype');
 
 interface ParsedJson {
   value: unknown;
@@ -24,9 +23,7 @@ const parseJsonSafely = (text: string): ParsedJson => {
   if (!mayPollute(text)) return { value: JSON.parse(text), removedKeys: 0 };
   let removedKeys = 0;
   const value: unknown = JSON.parse(text, (key, v: unknown) => {
-    const dangerous =
-      key === '__proto__' ||
-      ((key === 'constructor' || key === 'prototype') && typeof v === 'object' && v !== null);
+    const dangerous = key === '__proto__' || ((key === 'constructor' || key === 'prototype') && typeof v === 'object' && v !== null);
     if (!dangerous) return v;
     removedKeys++;
     // Returning undefined from a reviver deletes the property.

@@ -11,8 +11,7 @@ interface PartitionBatch {
  * partition under several keys, so the grouping is rebuilt from each record's
  * own topic and partition and then sorted by offset.
  */
-const offsetOf = (record: unknown): number =>
-  Number((record as { offset?: unknown } | null)?.offset ?? Number.NaN);
+const offsetOf = (record: unknown): number => Number((record as { offset?: unknown } | null)?.offset ?? Number.NaN);
 
 const topicPartition = (record: unknown): string => {
   const r = record as { topic?: unknown; partition?: unknown } | null;

@@ -6,7 +6,10 @@ import { Trigger } from './common.js';
  * DELETE and TIMER_EXPIRED (timer properties); the port-agent fixtures spell
  * actions in mixed case ("Create"), so actions are upper-cased on the way in.
  */
-const ChangeAction = z.string().min(1).transform((a) => a.toUpperCase());
+const ChangeAction = z
+  .string()
+  .min(1)
+  .transform((a) => a.toUpperCase());
 
 const PortChangeMessage = z.looseObject({
   action: ChangeAction,
@@ -27,9 +30,7 @@ const PortChangeMessage = z.looseObject({
     })
     .default({}),
   // Absent in older examples; when present, only type KAFKA is for us.
-  changelogDestination: z
-    .looseObject({ type: z.string(), agent: z.boolean().optional(), url: z.string().optional() })
-    .optional(),
+  changelogDestination: z.looseObject({ type: z.string(), agent: z.boolean().optional(), url: z.string().optional() }).optional(),
 });
 type PortChangeMessage = z.infer<typeof PortChangeMessage>;
 

@@ -34,8 +34,7 @@ type Trigger = z.infer<typeof Trigger>;
  * every key, which was a fifth of a run message's validation time, and inputs
  * are validated by the action's own schema anyway.
  */
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const JsonObject = z.custom<Record<string, unknown>>(isObject, 'expected an object');
 
@@ -50,8 +49,7 @@ const Entity = z.looseObject({
 });
 type Entity = z.infer<typeof Entity>;
 
-const isEmptyObject = (v: unknown): boolean =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+const isEmptyObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 
 const OptionalEntity = z.preprocess((v) => (isEmptyObject(v) ? null : v), Entity.nullish());
 

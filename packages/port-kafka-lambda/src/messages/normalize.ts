@@ -1,15 +1,13 @@
-import { isObject } from './common.js';
+import { describeIssues } from '../validation.js';
 import { PortChangeMessage, type PortChangeMessageType } from './change.js';
+import { isObject } from './common.js';
 import { PortRunMessage, RECOMMENDED_SCHEMA, RecommendedRunMessage } from './run.js';
 import { RunFormat, type RunRequest } from './run-request.js';
-import { describeIssues } from '../validation.js';
 
 /** A function the user supplies to read run payloads of their own design. */
 type CustomRunParser = (value: unknown) => RunRequest | undefined;
 
-type Normalized<T> =
-  | { ok: true; value: T }
-  | { ok: false; detail: string };
+type Normalized<T> = { ok: true; value: T } | { ok: false; detail: string };
 
 /**
  * Turns a runs-topic message into a RunRequest: the project's recommended
@@ -76,7 +74,7 @@ const normalizeChange = (value: unknown): Normalized<ChangeEvent> => {
   return { ok: true, value: parsed.data };
 };
 
-export type { ChangeEvent, CustomRunParser, Normalized };
 // Re-exported for runs/execute.ts, which imports it from here.
 export { describeIssues } from '../validation.js';
+export type { ChangeEvent, CustomRunParser, Normalized };
 export { normalizeChange, normalizeRun };

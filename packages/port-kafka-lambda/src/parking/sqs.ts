@@ -68,10 +68,7 @@ class SqsParker implements Parker {
       );
     } catch (error) {
       // Coordinates only: the caller decides whether the batch must fail.
-      throw new ParkingError(
-        `could not park ${record.topic}-${record.partition}@${record.offset} (${record.reason})`,
-        { cause: error }
-      );
+      throw new ParkingError(`could not park ${record.topic}-${record.partition}@${record.offset} (${record.reason})`, { cause: error });
     }
   }
 
@@ -98,9 +95,7 @@ class SqsParker implements Parker {
   }
 }
 
-function messageAttributes(
-  record: ParkedRecord
-): Record<string, MessageAttributeValue> {
+function messageAttributes(record: ParkedRecord): Record<string, MessageAttributeValue> {
   return {
     reason: { DataType: 'String', StringValue: record.reason },
     topic: { DataType: 'String', StringValue: record.topic },
@@ -108,9 +103,7 @@ function messageAttributes(
 }
 
 /** SQS counts attribute names, types and values towards the message size. */
-function attributesSize(
-  attributes: Record<string, MessageAttributeValue>
-): number {
+function attributesSize(attributes: Record<string, MessageAttributeValue>): number {
   let size = 0;
   for (const [name, value] of Object.entries(attributes)) {
     size += Buffer.byteLength(name, 'utf8');

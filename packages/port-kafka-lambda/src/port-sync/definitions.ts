@@ -56,7 +56,10 @@ const actionBody = (action: ActionDefinition, options: BuildOptions): PortAction
       ...optional('blueprintIdentifier', action.blueprint),
       userInputs: toPortUserInputs(action.inputs, `${action.identifier}: inputs`),
     },
-    invocationMethod: { type: 'KAFKA', payload: recommendedPayloadTemplate(action.identifier, optional('environment', environment)).payload },
+    invocationMethod: {
+      type: 'KAFKA',
+      payload: recommendedPayloadTemplate(action.identifier, optional('environment', environment)).payload,
+    },
     ...optional('requiredApproval', action.requiredApproval),
     ...optional('publish', action.publish),
   };
@@ -81,8 +84,16 @@ const automationBody = (automation: AutomationDefinition, options: BuildOptions)
   const base = recommendedPayloadTemplate(automation.identifier, optional('environment', environment));
   const onEntity = !('action' in automation.trigger);
   const condition = automation.condition;
-  const expressions = condition === undefined ? undefined : typeof condition === 'string' ? [condition] : Array.isArray(condition) ? condition : condition.expressions;
-  const combinator = condition !== undefined && typeof condition === 'object' && !Array.isArray(condition) ? condition.combinator : undefined;
+  const expressions =
+    condition === undefined
+      ? undefined
+      : typeof condition === 'string'
+        ? [condition]
+        : Array.isArray(condition)
+          ? condition
+          : condition.expressions;
+  const combinator =
+    condition !== undefined && typeof condition === 'object' && !Array.isArray(condition) ? condition.combinator : undefined;
   return {
     identifier: automation.identifier,
     title: automation.title ?? automation.identifier,

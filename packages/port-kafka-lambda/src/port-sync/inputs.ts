@@ -163,7 +163,11 @@ const refuseCheck = (path: string, check: CheckDef): never => {
   }
   if (check.check === 'multiple_of') throw new UnsupportedInputError(path, '.multipleOf()');
   if (check.check === 'string_format') {
-    throw new UnsupportedInputError(path, `the string format "${check.format ?? '?'}"`, 'Port formats: email, url, date-time, ipv4, ipv6; or use .regex()');
+    throw new UnsupportedInputError(
+      path,
+      `the string format "${check.format ?? '?'}"`,
+      'Port formats: email, url, date-time, ipv4, ipv6; or use .regex()'
+    );
   }
   throw new UnsupportedInputError(path, `the check "${check.check}"`);
 };
@@ -173,7 +177,8 @@ const mapString = (def: SchemaDef, path: string): PortUserInput => {
   const setFormat = (zodFormat: string, pattern: RegExp | undefined) => {
     if (zodFormat === 'regex') {
       if (pattern === undefined) return;
-      if (pattern.flags !== '') throw new UnsupportedInputError(path, `a regex with flags (/${pattern.flags})`, 'Port patterns take no flags');
+      if (pattern.flags !== '')
+        throw new UnsupportedInputError(path, `a regex with flags (/${pattern.flags})`, 'Port patterns take no flags');
       if (input.pattern !== undefined) throw new UnsupportedInputError(path, 'two regex patterns', 'combine them into one');
       input.pattern = pattern.source;
       return;
@@ -191,7 +196,8 @@ const mapString = (def: SchemaDef, path: string): PortUserInput => {
   }
   for (const check of checksOf(def)) {
     if (check.check === 'min_length' && check.minimum !== undefined) input.minLength = Math.max(input.minLength ?? 0, check.minimum);
-    else if (check.check === 'max_length' && check.maximum !== undefined) input.maxLength = Math.min(input.maxLength ?? Infinity, check.maximum);
+    else if (check.check === 'max_length' && check.maximum !== undefined)
+      input.maxLength = Math.min(input.maxLength ?? Infinity, check.maximum);
     else if (check.check === 'length_equals' && check.length !== undefined) {
       input.minLength = check.length;
       input.maxLength = check.length;
@@ -242,7 +248,11 @@ const mapEnum = (values: unknown[], path: string): PortUserInput => {
   const unique = [...new Set(values)];
   if (unique.length > 0 && unique.every((v) => typeof v === 'string')) return { type: 'string', enum: unique };
   if (unique.length > 0 && unique.every((v) => typeof v === 'number')) return { type: 'number', enum: unique };
-  throw new UnsupportedInputError(path, 'a select mixing value types (or of booleans, null)', 'Port selects are all strings or all numbers');
+  throw new UnsupportedInputError(
+    path,
+    'a select mixing value types (or of booleans, null)',
+    'Port selects are all strings or all numbers'
+  );
 };
 
 /** The Port input for a schema's base type (wrappers already peeled). */
@@ -367,7 +377,11 @@ const toPortUserInputs = (schema: z.ZodType, where = 'inputs'): PortUserInputs =
   const u = unwrap(schema, where);
   const def = defOf(u.base);
   if (u.port !== undefined || def.type !== 'object') {
-    throw new UnsupportedInputError(where, u.port !== undefined ? 'a Port input helper' : `z.${def.type}()`, 'an action\'s inputs must be a z.object({...})');
+    throw new UnsupportedInputError(
+      where,
+      u.port !== undefined ? 'a Port input helper' : `z.${def.type}()`,
+      "an action's inputs must be a z.object({...})"
+    );
   }
   if ((def.checks ?? []).length > 0) refuseCheck(where, checksOf(def)[0] ?? { check: 'custom' });
   const properties: Record<string, PortUserInput> = {};

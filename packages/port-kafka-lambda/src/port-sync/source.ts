@@ -162,7 +162,10 @@ const propertyKey = (key: string): string => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(
 
 const fieldExpression = (input: PortUserInput, required: boolean, path: string, gen: Generation, indent: string): string => {
   const dropped = Object.keys(input).filter((key) => !EXPRESSED.has(key));
-  if (dropped.length > 0) gen.warnings.push(`${path}: ${dropped.join(', ')} not expressed in zod (a sync removes ${dropped.length === 1 ? 'it' : 'them'} from Port)`);
+  if (dropped.length > 0)
+    gen.warnings.push(
+      `${path}: ${dropped.join(', ')} not expressed in zod (a sync removes ${dropped.length === 1 ? 'it' : 'them'} from Port)`
+    );
   let text = baseExpression(input, path, gen, indent);
   const meta: Record<string, string> = {};
   if (input.title !== undefined) meta.title = input.title;
@@ -203,7 +206,9 @@ const toZodSource = (userInputs: PortUserInputs, target: PullTarget): PulledSche
   const properties = userInputs.properties;
   const requiredList = userInputs.required;
   if (requiredList !== undefined && !Array.isArray(requiredList)) {
-    gen.warnings.push('inputs: "required" is a JQ query in Port; every input is pulled as optional (a sync replaces the query by the list of required inputs)');
+    gen.warnings.push(
+      'inputs: "required" is a JQ query in Port; every input is pulled as optional (a sync replaces the query by the list of required inputs)'
+    );
   }
   const required = new Set(Array.isArray(requiredList) ? requiredList : []);
   for (const key of ['titles', 'steps'] as const) {
@@ -226,7 +231,9 @@ const toZodSource = (userInputs: PortUserInputs, target: PullTarget): PulledSche
     ` * User inputs of the Port action "${target.identifier}"${title}, pulled from Port by`,
     ` * \`port-kafka-lambda port pull ${target.identifier}\`. Use it as the action's \`inputs\`;`,
     ' * `port sync` then keeps the form in Port in step with this schema.',
-    ...(gen.warnings.length > 0 ? [' *', ' * Not expressed (a sync removes them from Port):', ...gen.warnings.map((w) => ` * - ${w}`)] : []),
+    ...(gen.warnings.length > 0
+      ? [' *', ' * Not expressed (a sync removes them from Port):', ...gen.warnings.map((w) => ` * - ${w}`)]
+      : []),
     ' */',
     `const ${target.constName} = z.object({`,
     ...lines,

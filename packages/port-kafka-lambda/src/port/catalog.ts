@@ -38,7 +38,13 @@ interface BulkUpsertResult {
   /** Entities written; `created` false means an existing one was updated. */
   entities: { identifier: string; index: number; created: boolean }[];
   /** Entities Port refused, with its status and reason. */
-  errors: { identifier: string | undefined; index: number; statusCode: number | undefined; error: string | undefined; message: string | undefined }[];
+  errors: {
+    identifier: string | undefined;
+    index: number;
+    statusCode: number | undefined;
+    error: string | undefined;
+    message: string | undefined;
+  }[];
   /** True when every entity was written. */
   ok: boolean;
 }

@@ -1,17 +1,7 @@
 import type * as z from 'zod';
 import { describeIssues } from '../validation.js';
-import { createTokenCache, type IssuedToken } from './auth.js';
-import type { CredentialsLoader, PortCredentials } from './credentials.js';
-import {
-  type HttpMethod,
-  PortApiError,
-  PortAuthError,
-  PortResponseError,
-  PortUnavailableError,
-  TransportError,
-} from './errors.js';
-import { createHttpTransport, type HttpResponse, HttpTransportError } from './http.js';
 import { ActionEnvelopeSchema, type PortAction, type PortActionBody } from './actions.js';
+import { createTokenCache, type IssuedToken } from './auth.js';
 import {
   BlueprintEnvelopeSchema,
   BULK_MAX_ENTITIES,
@@ -22,10 +12,13 @@ import {
   type PortBlueprint,
   SearchEnvelopeSchema,
 } from './catalog.js';
+import type { CredentialsLoader, PortCredentials } from './credentials.js';
+import { type HttpMethod, PortApiError, PortAuthError, PortResponseError, PortUnavailableError, TransportError } from './errors.js';
+import { createHttpTransport, type HttpResponse, HttpTransportError } from './http.js';
 import { callWithRetries, DEFAULT_RETRY_SETTINGS, isRetryableStatus, type RetrySettings, type StopReason } from './retry.js';
 import {
-  type EntityInput,
   EntityEnvelopeSchema,
+  type EntityInput,
   type PortEntity,
   PortErrorBodySchema,
   type PortRun,
@@ -163,7 +156,7 @@ const toPortError = (
   failure: HttpResponse | HttpTransportError,
   spec: RequestSpec,
   attempts: number,
-  stopReason: StopReason,
+  stopReason: StopReason
 ): PortApiError | PortUnavailableError => {
   if (!(failure instanceof HttpTransportError)) {
     const { status } = failure;
@@ -225,12 +218,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
     return url;
   };
 
-  const send = async <T>(
-    spec: RequestSpec,
-    schema: z.ZodType<T>,
-    deadline: number,
-    token: string | undefined,
-  ): Promise<T> => {
+  const send = async <T>(spec: RequestSpec, schema: z.ZodType<T>, deadline: number, token: string | undefined): Promise<T> => {
     const url = urlOf(spec);
     const headers: Record<string, string> = {
       Accept: 'application/json',
@@ -240,7 +228,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
     // Port does not redirect API calls, and a redirect is not followed: it could carry the bearer token elsewhere.
     const outcome = await callWithRetries(
       (timeoutMs) => transport.send({ method: spec.method, url, headers, body: spec.body, timeoutMs }),
-      { settings, deadline, now, random, ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }) },
+      { settings, deadline, now, random, ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }) }
     );
     if (!outcome.ok) throw toPortError(outcome.failure, spec, outcome.attempts, outcome.stopReason);
     const parsed = schema.safeParse(outcome.response.body);
@@ -266,7 +254,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
         throw new PortAuthError(
           `Port refused the client credentials (${error.status}${error.portError ? ` ${error.portError}` : ''})`,
           { status: error.status, portError: error.portError, portMessage: error.portMessage },
-          { cause: error },
+          { cause: error }
         );
       }
       throw error;
@@ -306,7 +294,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
           throw new PortAuthError(
             `Port rejected a freshly issued access token on ${spec.method} ${spec.path}`,
             { status: 401, portError: retryError.portError, portMessage: retryError.portMessage },
-            { cause: retryError },
+            { cause: retryError }
           );
         }
         throw retryError;
@@ -317,8 +305,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
   const runPath = (runId: string): string => `/v1/actions/runs/${seg(runId)}`;
   const entityPath = (blueprint: string, identifier?: string): string =>
     `/v1/blueprints/${seg(blueprint)}/entities${identifier === undefined ? '' : `/${seg(identifier)}`}`;
-  const runQuery = (runId: string | undefined): Record<string, string> =>
-    runId === undefined ? {} : { run_id: runId };
+  const runQuery = (runId: string | undefined): Record<string, string> => (runId === undefined ? {} : { run_id: runId });
 
   return {
     async getRun(runId) {
@@ -338,15 +325,12 @@ const createPortClient = (options: PortClientOptions): PortClient => {
             ...(query.next === undefined ? {} : { next: query.next }),
           },
         },
-        RunListEnvelopeSchema,
+        RunListEnvelopeSchema
       );
       return { runs: body.runs, ...(typeof body.next === 'string' && body.next !== '' ? { next: body.next } : {}) };
     },
     async updateRun(runId, patch) {
-      const body = await call(
-        { method: 'PATCH', path: runPath(runId), query: { version: 'v2' }, body: patch },
-        RunEnvelopeSchema,
-      );
+      const body = await call({ method: 'PATCH', path: runPath(runId), query: { version: 'v2' }, body: patch }, RunEnvelopeSchema);
       return body.run;
     },
     async addRunLog(runId, log) {
@@ -360,7 +344,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
           query: { upsert: 'true', merge: String(opts?.merge ?? true), ...runQuery(opts?.runId) },
           body: entity,
         },
-        EntityEnvelopeSchema,
+        EntityEnvelopeSchema
       );
       return body.entity;
     },
@@ -371,7 +355,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
     async patchEntity(blueprint, identifier, patch, opts) {
       const body = await call(
         { method: 'PATCH', path: entityPath(blueprint, identifier), query: runQuery(opts?.runId), body: patch },
-        EntityEnvelopeSchema,
+        EntityEnvelopeSchema
       );
       return body.entity;
     },
@@ -387,7 +371,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
         const chunk = entities.slice(start, start + BULK_MAX_ENTITIES);
         const body = await call(
           { method: 'POST', path: `${entityPath(blueprint)}/bulk`, query, body: { entities: chunk } },
-          BulkEnvelopeSchema,
+          BulkEnvelopeSchema
         );
         // Port numbers entities within the call; callers think in their own list.
         for (const e of body.entities) result.entities.push({ identifier: e.identifier, index: start + e.index, created: e.created });
@@ -411,7 +395,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
           path: entityPath(blueprint, identifier),
           query: { delete_dependents: String(opts?.deleteDependents ?? false), ...runQuery(opts?.runId) },
         },
-        OkEnvelopeSchema,
+        OkEnvelopeSchema
       );
     },
     async searchEntities(query, opts) {
@@ -431,7 +415,7 @@ const createPortClient = (options: PortClientOptions): PortClient => {
             ...(opts.from === undefined ? {} : { from: opts.from }),
           },
         },
-        SearchEnvelopeSchema,
+        SearchEnvelopeSchema
       );
       return body.entities;
     },

@@ -1,7 +1,7 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
-import { issuePath } from '../validation.js';
 import { ConfigError } from '../errors.js';
+import { issuePath } from '../validation.js';
 import { PortCredentialsError } from './errors.js';
 
 /** Port client credentials (Port app → Credentials). The secret is also the secret-input decryption key. */
@@ -22,8 +22,7 @@ const PortCredentialsSchema = z.object({
   clientSecret: z.string().min(1),
 });
 
-const nonEmpty = (value: string | undefined): string | undefined =>
-  value !== undefined && value.trim() !== '' ? value : undefined;
+const nonEmpty = (value: string | undefined): string | undefined => (value !== undefined && value.trim() !== '' ? value : undefined);
 
 /** Reads the Port credentials; what the Port client calls before asking for a token. */
 interface CredentialsLoader {
@@ -45,7 +44,7 @@ const assertCredentialsConfigured = (env: NodeJS.ProcessEnv = process.env): void
   if (nonEmpty(env[CredentialsEnv.SECRET_ARN]) !== undefined) return;
   if (nonEmpty(env[CredentialsEnv.CLIENT_ID]) !== undefined && nonEmpty(env[CredentialsEnv.CLIENT_SECRET]) !== undefined) return;
   throw new ConfigError(
-    `Port credentials are not configured: set ${CredentialsEnv.SECRET_ARN}, or both ${CredentialsEnv.CLIENT_ID} and ${CredentialsEnv.CLIENT_SECRET}`,
+    `Port credentials are not configured: set ${CredentialsEnv.SECRET_ARN}, or both ${CredentialsEnv.CLIENT_ID} and ${CredentialsEnv.CLIENT_SECRET}`
   );
 };
 
@@ -71,7 +70,7 @@ const createCredentialsLoader = (opts: {
     if (secretId === undefined) {
       throw new PortCredentialsError(
         `Port credentials are not configured: set ${CredentialsEnv.SECRET_ARN}, or both ${CredentialsEnv.CLIENT_ID} and ${CredentialsEnv.CLIENT_SECRET}`,
-        false,
+        false
       );
     }
     // Loaded on first use, not at cold start: the SDK client is ~60 ms of module
@@ -103,7 +102,7 @@ const createCredentialsLoader = (opts: {
       const fields = result.error.issues.map((issue) => issuePath(issue.path)).join(', ');
       throw new PortCredentialsError(
         `Port credentials secret ${secretId} must be JSON {"clientId","clientSecret"} with non-empty strings; invalid: ${fields}`,
-        false,
+        false
       );
     }
     return { clientId: result.data.clientId, clientSecret: result.data.clientSecret };
@@ -124,7 +123,7 @@ const createCredentialsLoader = (opts: {
         },
         () => {
           if (cached === promise) cached = undefined;
-        },
+        }
       );
     }
     return cached;

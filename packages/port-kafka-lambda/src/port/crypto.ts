@@ -23,7 +23,7 @@ const decryptSecretInput = (encrypted: string, clientSecret: string): string => 
   const key = Buffer.from(clientSecret, 'utf8').subarray(0, SecretInputFormat.KEY_BYTES);
   if (key.length < SecretInputFormat.KEY_BYTES) {
     throw new SecretInputDecryptionError(
-      `Cannot decrypt secret input: the client secret is shorter than ${SecretInputFormat.KEY_BYTES} bytes`,
+      `Cannot decrypt secret input: the client secret is shorter than ${SecretInputFormat.KEY_BYTES} bytes`
     );
   }
   const text = typeof encrypted === 'string' ? encrypted.trim() : '';
@@ -90,10 +90,14 @@ const decryptClientSideSecretInput = (encrypted: string, privateKey: KeyObject):
   try {
     aesKey = privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, wrapped);
   } catch {
-    throw new SecretInputDecryptionError('Cannot decrypt client-side secret input: the AES key does not unwrap (wrong private key or tampered value)');
+    throw new SecretInputDecryptionError(
+      'Cannot decrypt client-side secret input: the AES key does not unwrap (wrong private key or tampered value)'
+    );
   }
   if (aesKey.length !== AES_KEY_BYTES) {
-    throw new SecretInputDecryptionError(`Cannot decrypt client-side secret input: the unwrapped key has ${aesKey.length} bytes, not ${AES_KEY_BYTES}`);
+    throw new SecretInputDecryptionError(
+      `Cannot decrypt client-side secret input: the unwrapped key has ${aesKey.length} bytes, not ${AES_KEY_BYTES}`
+    );
   }
   try {
     const decipher = createDecipheriv('aes-256-gcm', aesKey, iv, { authTagLength: TAG_BYTES });

@@ -83,7 +83,7 @@ class PortUnavailableError extends PortError {
     super(
       `Port API ${fields.method} ${fields.path} unavailable after ${fields.attempts} attempt(s), last: ${last} (${fields.reason})`,
       fields.retryable ?? true,
-      { cause: fields.cause },
+      { cause: fields.cause }
     );
     this.name = 'PortUnavailableError';
     this.method = fields.method;
@@ -103,7 +103,7 @@ class PortAuthError extends PortError {
   constructor(
     message: string,
     fields: { status?: number | undefined; portError?: string | undefined; portMessage?: string | undefined } = {},
-    options?: ErrorOptions,
+    options?: ErrorOptions
   ) {
     super(message, false, options);
     this.name = 'PortAuthError';

@@ -20,9 +20,7 @@ type PatternError = NonNullable<Parameters<z.ZodString['regex']>[1]>;
  * messages, so the rule itself exists once.
  */
 const orgIdSchema = (errors: { required?: RequiredError; invalid?: PatternError } = {}) =>
-  z
-    .string(errors.required)
-    .regex(ORG_ID_PATTERN, errors.invalid ?? { error: `expected a Port org id such as ${ORG_ID_EXAMPLE}` });
+  z.string(errors.required).regex(ORG_ID_PATTERN, errors.invalid ?? { error: `expected a Port org id such as ${ORG_ID_EXAMPLE}` });
 
 /** For values whose messages need no special wording. */
 const OrgId = orgIdSchema();

@@ -77,7 +77,7 @@ const resolvePortBaseUrl = (opts: { region?: PortRegion; baseUrl?: string }): st
   if (!Object.hasOwn(PORT_REGIONS, region)) {
     throw new PortBaseUrlError(
       String(region),
-      `unknown Port region (expected ${PORT_REGION_NAMES.map((r) => JSON.stringify(r)).join(' or ')})`,
+      `unknown Port region (expected ${PORT_REGION_NAMES.map((r) => JSON.stringify(r)).join(' or ')})`
     );
   }
   return PORT_REGIONS[region].apiUrl;

@@ -96,10 +96,7 @@ interface CallRetryOptions {
  * jitter, and at least Port's `Retry-After`; every attempt's timeout is clipped
  * to what is left before the deadline.
  */
-const callWithRetries = async (
-  send: (timeoutMs: number) => Promise<HttpResponse>,
-  options: CallRetryOptions,
-): Promise<CallOutcome> => {
+const callWithRetries = async (send: (timeoutMs: number) => Promise<HttpResponse>, options: CallRetryOptions): Promise<CallOutcome> => {
   const { settings, deadline, now, random } = options;
   let attempts = 1;
   let timeoutMs = Math.max(MIN_ATTEMPT_MS, Math.min(settings.timeoutMs, deadline - now()));

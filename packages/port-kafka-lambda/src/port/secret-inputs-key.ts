@@ -27,8 +27,7 @@ class SecretInputsKeyError extends PortKafkaError {
   }
 }
 
-const nonEmpty = (value: string | undefined): string | undefined =>
-  value !== undefined && value.trim() !== '' ? value : undefined;
+const nonEmpty = (value: string | undefined): string | undefined => (value !== undefined && value.trim() !== '' ? value : undefined);
 
 /** A PEM from the secret string: the PEM itself, or the `privateKey` field of a JSON object. */
 const pemOf = (secretString: string): string | undefined => {
@@ -65,7 +64,9 @@ const toKey = (pem: string, where: string): KeyObject => {
  * first use (most runs have no client-side secret) and kept for the
  * container's life. A failed read is not cached.
  */
-const createSecretInputsKeyLoader = (opts: { env?: NodeJS.ProcessEnv; secretsClient?: SecretsManagerClient } = {}): (() => Promise<KeyObject>) => {
+const createSecretInputsKeyLoader = (
+  opts: { env?: NodeJS.ProcessEnv; secretsClient?: SecretsManagerClient } = {}
+): (() => Promise<KeyObject>) => {
   const env = opts.env ?? process.env;
   let cached: Promise<KeyObject> | undefined;
 

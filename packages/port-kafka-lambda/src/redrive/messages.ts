@@ -39,7 +39,7 @@ const BatchFailureSchema = z.object({
       z.looseObject({
         firstRecordOffset: z.union([z.string(), z.number()]),
         lastRecordOffset: z.union([z.string(), z.number()]),
-      }),
+      })
     ),
   }),
 });

@@ -46,4 +46,4 @@ const foreignChange = (value: unknown): ForeignReason | undefined => {
   return undefined;
 };
 
-export { foreignChange, ForeignReason, foreignRun };
+export { ForeignReason, foreignChange, foreignRun };

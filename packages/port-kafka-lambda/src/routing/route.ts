@@ -1,10 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { isDurable } from '../actions/define.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import { OutcomeStatus, type RecordOutcome } from '../batch/outcome.js';
 import type { ChangeContext, ChangeHandlerDefinition } from '../changes/define.js';
 import { effectiveMatch, matchesChange } from '../changes/define.js';
 import { changeFor } from '../changes/entity.js';
 import type { UnknownActionPolicy } from '../config.js';
+import type { DurableRunStarter } from '../durable/dispatch.js';
 import type { DecodedRecord } from '../kafka/decode.js';
 import { isObject } from '../messages/common.js';
 import { type CustomRunParser, normalizeChange, normalizeRun } from '../messages/normalize.js';
@@ -12,8 +14,6 @@ import type { PortClient } from '../port/client.js';
 import { portTopics, TopicKind, topicKind } from '../port/kafka.js';
 import { type Deadline, MAX_TIMER_MS } from '../runs/deadline.js';
 import type { RunExecutor } from '../runs/execute.js';
-import { isDurable } from '../actions/define.js';
-import type { DurableRunStarter } from '../durable/dispatch.js';
 import { foreignChange, foreignRun } from './ownership.js';
 
 interface RouterOptions {
@@ -32,7 +32,6 @@ interface RouterOptions {
   /** Change handlers' signal aborts this long before the Lambda deadline. */
   deadlineMarginMs: number;
 }
-
 
 /** Per-invocation state shared by all partitions of one batch. */
 interface BatchState {
@@ -84,11 +83,7 @@ const createRouter = (options: RouterOptions) => {
         ? await options.durable.start({ run, action, record })
         : await options.runs.execute({ run, action, record, deadline: batch.deadline });
     const status =
-      result.status === 'SUCCESS'
-        ? OutcomeStatus.Succeeded
-        : result.status === 'FAILURE'
-          ? OutcomeStatus.Failed
-          : OutcomeStatus.Skipped;
+      result.status === 'SUCCESS' ? OutcomeStatus.Succeeded : result.status === 'FAILURE' ? OutcomeStatus.Failed : OutcomeStatus.Skipped;
     return { ...ids, status, reason: result.reason };
   };
 

@@ -46,7 +46,7 @@ interface RunEnder {
     runId: string,
     request: Omit<ClaimRequest, 'owner' | 'expiresAt'>,
     make: (interrupted: LedgerEntry | undefined) => FinalReport,
-    logger: Logger,
+    logger: Logger
   ): Promise<Ending>;
   /** Sends a report an attempt stored but could not deliver, then marks it done. */
   resend(entry: LedgerEntry, logger: Logger): Promise<'resent'>;
@@ -70,7 +70,11 @@ const createRunEnder = (options: RunEnderOptions): RunEnder => {
   return {
     resend,
     async end(runId, request, make, logger) {
-      const claimed = await ledger.claim(runId, { ...request, owner: options.owner, expiresAt: now() + (options.claimMs ?? DEFAULT_CLAIM_MS) });
+      const claimed = await ledger.claim(runId, {
+        ...request,
+        owner: options.owner,
+        expiresAt: now() + (options.claimMs ?? DEFAULT_CLAIM_MS),
+      });
       if (!claimed.claimed) {
         // Taken over or finished since it was looked at: a stored report is sent, anything else is someone else's.
         return entryState(claimed.entry, now()) === 'reported' ? resend(claimed.entry, logger) : 'left-alone';

@@ -67,7 +67,6 @@ class RunNotEndedError extends PortKafkaError {
 }
 
 /** True for errors a later attempt may get past (Port unreachable, deadline). */
-const isRetryable = (error: unknown): boolean =>
-  error instanceof Error && (error as { retryable?: unknown }).retryable === true;
+const isRetryable = (error: unknown): boolean => error instanceof Error && (error as { retryable?: unknown }).retryable === true;
 
 export { DeadlineError, isRetryable, RunClaimedError, RunClosedError, RunNotEndedError, RunTimeoutError, SecretInputError };

@@ -1,36 +1,21 @@
 import { type KeyObject, randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ActionDefinition, ActionResult } from '../actions/define.js';
+import { declaredSecret } from '../actions/inputs.js';
 import type { RecordCoordinates } from '../kafka/decode.js';
 import { describeIssues } from '../messages/normalize.js';
 import type { RunRequest } from '../messages/run-request.js';
 import type { PortClient } from '../port/client.js';
 import type { PortCredentials } from '../port/credentials.js';
-import { declaredSecret } from '../actions/inputs.js';
 import { createSecretInputsKeyLoader } from '../port/secret-inputs-key.js';
-import { decryptRunSecret } from './secret-inputs.js';
 import { isEndedStatus, type RunPatch } from '../port/types.js';
 import type { RunContext } from './context.js';
 import { type Deadline, MAX_TIMER_MS } from './deadline.js';
-import {
-  DeadlineError,
-  isRetryable,
-  RunClaimedError,
-  RunClosedError,
-  RunTimeoutError,
-  SecretInputError,
-} from './errors.js';
+import { DeadlineError, isRetryable, RunClaimedError, RunClosedError, RunTimeoutError, SecretInputError } from './errors.js';
 import { entryState, type FinalReport, type LedgerEntry, type RunLedger, RunLedgerError } from './ledger/ledger.js';
 import { MemoryRunLedger } from './ledger/memory.js';
-import {
-  clip,
-  createReporter,
-  errorText,
-  failureReport as fail,
-  INTERRUPTED_SUMMARY,
-  interruptedReport,
-  isNotFound,
-} from './report.js';
+import { clip, createReporter, errorText, failureReport as fail, INTERRUPTED_SUMMARY, interruptedReport, isNotFound } from './report.js';
+import { decryptRunSecret } from './secret-inputs.js';
 
 /** What happened to one run, as the batch sees it. */
 interface RunResult {
@@ -97,8 +82,7 @@ interface RunExecutorOptions {
  */
 const CLAIM_GRACE_MS = 10_000;
 
-const asLinks = (link: ActionResult['link']): string[] =>
-  link === undefined ? [] : typeof link === 'string' ? [link] : [...link];
+const asLinks = (link: ActionResult['link']): string[] => (link === undefined ? [] : typeof link === 'string' ? [link] : [...link]);
 
 /** Replaces every decrypted secret in a text with a mask, so a handler's error message cannot leak one. */
 const scrub = (text: string, secrets: ReadonlySet<string>): string => {
@@ -173,7 +157,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
   const release = async (claim: LedgerEntry, logger: Logger): Promise<void> => {
     await ledger.release(claim).catch((releaseError: unknown) => {
       // The claim then lapses at its deadline and the action's policy applies to the retry.
-      logger.warn('Could not release the run\'s claim in the run ledger', { error: errorText(releaseError) });
+      logger.warn("Could not release the run's claim in the run ledger", { error: errorText(releaseError) });
     });
   };
 
@@ -187,7 +171,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
   const claimRun = async (
     execution: RunExecution,
     expiresAt: number,
-    logger: Logger,
+    logger: Logger
   ): Promise<{ claim: LedgerEntry; interrupted?: LedgerEntry } | RunResult> => {
     const { run, action, record } = execution;
     let claimed;
@@ -248,9 +232,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
       const acceptedAt = now();
       const remainingAtAccept = deadline.remainingMs();
       if (remainingAtAccept < options.startMinRemainingMs) {
-        throw new DeadlineError(
-          `Only ${remainingAtAccept} ms left before the Lambda deadline; run ${run.runId} is left for the retry`
-        );
+        throw new DeadlineError(`Only ${remainingAtAccept} ms left before the Lambda deadline; run ${run.runId} is left for the retry`);
       }
 
       // The claim lapses at the run's deadline: past it, its claimant cannot still be running it.
@@ -272,7 +254,7 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
         // Port will not say where the run stands. Executing it blind could repeat
         // a finished run, so end it with the reason instead.
         const summary = `Port refused this backend's status check of the run, so it was not started: ${errorText(error)}`;
-        logger.warn('Port refused the run\'s status check: run reported as FAILURE', { error: errorText(error) });
+        logger.warn("Port refused the run's status check: run reported as FAILURE", { error: errorText(error) });
         return finish(claim, fail(run.runId, summary, summary), 'port-refused', logger);
       }
       if (isEndedStatus(status)) {
@@ -283,10 +265,16 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
 
       if (interrupted) {
         if (claim.policy === 'fail') {
-          logger.warn('Run was interrupted: reported as FAILURE (onInterrupted: fail)', { previousOwner: interrupted.owner, attempt: claim.attempt });
+          logger.warn('Run was interrupted: reported as FAILURE (onInterrupted: fail)', {
+            previousOwner: interrupted.owner,
+            attempt: claim.attempt,
+          });
           return finish(claim, interruptedReport(run.runId, interrupted), 'interrupted', logger);
         }
-        logger.warn('Run was interrupted: running it again (onInterrupted: rerun)', { previousOwner: interrupted.owner, attempt: claim.attempt });
+        logger.warn('Run was interrupted: running it again (onInterrupted: rerun)', {
+          previousOwner: interrupted.owner,
+          attempt: claim.attempt,
+        });
       }
 
       if (!action) {
@@ -312,7 +300,12 @@ const createRunExecutor = (options: RunExecutorOptions): RunExecutor => {
       if (!inputs.success) {
         const detail = describeIssues(inputs.error);
         logger.warn('Invalid inputs: run reported as FAILURE', { detail });
-        return finish(claim, fail(run.runId, `Invalid inputs: ${detail}`, `The run's inputs do not match the action: ${detail}`), 'invalid-inputs', logger);
+        return finish(
+          claim,
+          fail(run.runId, `Invalid inputs: ${detail}`, `The run's inputs do not match the action: ${detail}`),
+          'invalid-inputs',
+          logger
+        );
       }
 
       const startedAt = now();

@@ -28,9 +28,7 @@ const isNotFound = (error: unknown): boolean => error instanceof PortApiError &&
  * resolve. Anything else Port refused was about this request's content.
  */
 const refusesEveryCall = (error: unknown): boolean =>
-  error instanceof PortAuthError ||
-  error instanceof PortCredentialsError ||
-  (error instanceof PortUnavailableError && !error.retryable);
+  error instanceof PortAuthError || error instanceof PortCredentialsError || (error instanceof PortUnavailableError && !error.retryable);
 
 /** A FAILURE report: `summary` for the run page, `log` as its last log line. */
 const failureReport = (runId: string, summary: string, log: string): FinalReport => ({
@@ -51,7 +49,7 @@ const interruptedReport = (runId: string, interrupted: LedgerEntry): FinalReport
   failureReport(
     runId,
     INTERRUPTED_SUMMARY,
-    `Interrupted: ${lapsedClaim(interrupted)}. The action does not declare onInterrupted: 'rerun', so it is not run again.`,
+    `Interrupted: ${lapsedClaim(interrupted)}. The action does not declare onInterrupted: 'rerun', so it is not run again.`
   );
 
 /** How a final report ended up. */
@@ -152,7 +150,9 @@ const createReporter = (options: ReporterOptions): Reporter => {
       // Port refused this report (a field it will not take): end the run with a
       // plain FAILURE that says so rather than leave it IN_PROGRESS.
       const outcome = report.patch.status === 'SUCCESS' ? 'The action succeeded' : 'The action failed';
-      const summary = clip(`${outcome}, but Port refused its report (${errorText(error)}). Its summary: ${report.patch.summary ?? '(none)'}`);
+      const summary = clip(
+        `${outcome}, but Port refused its report (${errorText(error)}). Its summary: ${report.patch.summary ?? '(none)'}`
+      );
       try {
         await port.updateRun(report.runId, { status: 'FAILURE', summary });
       } catch (fallbackError) {
@@ -160,7 +160,7 @@ const createReporter = (options: ReporterOptions): Reporter => {
         if (await endedInPort(report.runId, fallbackError, logger)) return { kind: 'delivered' };
         throw notEnded(report.runId, fallbackError, logger);
       }
-      logger.warn('Port refused the run\'s report; ended it FAILURE with the reason instead', { error: errorText(error) });
+      logger.warn("Port refused the run's report; ended it FAILURE with the reason instead", { error: errorText(error) });
       return { kind: 'refused' };
     }
   };
@@ -169,13 +169,4 @@ const createReporter = (options: ReporterOptions): Reporter => {
 };
 
 export type { Delivery, Reporter, ReporterOptions };
-export {
-  clip,
-  createReporter,
-  errorText,
-  failureReport,
-  INTERRUPTED_SUMMARY,
-  interruptedReport,
-  isNotFound,
-  lapsedClaim,
-};
+export { clip, createReporter, errorText, failureReport, INTERRUPTED_SUMMARY, interruptedReport, isNotFound, lapsedClaim };

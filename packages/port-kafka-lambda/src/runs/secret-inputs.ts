@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { decryptClientSideSecretInput, decryptSecretInput } from '../port/crypto.js';
 import type { SecretEncryption } from '../port/actions.js';
+import { decryptClientSideSecretInput, decryptSecretInput } from '../port/crypto.js';
 
 /** Where the keys of the two secret-input formats come from; each is read only when a run needs it. */
 interface SecretInputKeys {

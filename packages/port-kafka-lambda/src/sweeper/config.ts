@@ -18,7 +18,12 @@ const SweeperEnv = z.object({
   /** Comma-separated identifiers of the app's actions and automations: whose runs the stale-run sweep lists. */
   SWEEP_ACTIONS: z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+    )
     .default([]),
   /** A run IN_PROGRESS in Port this long that this backend never started is ended; 0 turns that sweep off. */
   STALE_RUN_MAX_AGE_MINUTES: minutes(7 * 24 * 60).default(60),

@@ -17,7 +17,9 @@ import { createSweeper, type SweepReport } from './sweep.js';
 class SweepIncompleteError extends PortKafkaError {
   readonly report: SweepReport;
   constructor(report: SweepReport) {
-    super(`The sweep could not handle ${report.errors} run(s) or listing(s); the next pass tries again (see the error lines before this one)`);
+    super(
+      `The sweep could not handle ${report.errors} run(s) or listing(s); the next pass tries again (see the error lines before this one)`
+    );
     this.name = 'SweepIncompleteError';
     this.report = report;
   }

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { PortClient, PortRun } from '../port/client.js';
 import { RunStatus } from '../port/types.js';
-import { isRetryable } from '../runs/errors.js';
 import { createRunEnder, type Ending } from '../runs/end.js';
+import { isRetryable } from '../runs/errors.js';
 import { entryState, type FinalReport, type LedgerEntry, type RunLedger } from '../runs/ledger/ledger.js';
 import { errorText, failureReport, interruptedReport, lapsedClaim } from '../runs/report.js';
 
@@ -145,7 +145,11 @@ const createSweeper = (options: SweeperOptions): Sweeper => {
         const previous = interrupted ?? entry;
         return entry.policy === 'fail'
           ? interruptedReport(entry.runId, previous)
-          : failureReport(entry.runId, rerunNotRetriedSummary(options.rerunGraceMs), `Interrupted: ${lapsedClaim(previous)}. No retry of its record came within ${minutes(options.rerunGraceMs)} minutes to run it again; ended by the sweeper.`);
+          : failureReport(
+              entry.runId,
+              rerunNotRetriedSummary(options.rerunGraceMs),
+              `Interrupted: ${lapsedClaim(previous)}. No retry of its record came within ${minutes(options.rerunGraceMs)} minutes to run it again; ended by the sweeper.`
+            );
       };
       try {
         const ending = await claimAndEnd(entry.runId, request, make, log);
@@ -165,7 +169,9 @@ const createSweeper = (options: SweeperOptions): Sweeper => {
   const sweepStaleRuns = async (report: SweepReport): Promise<void> => {
     if (options.staleRunMaxAgeMs <= 0 || options.actions.length === 0) return;
     if (options.environment !== undefined) {
-      logger.info('Stale-run sweep is off: with BACKEND_ENVIRONMENT set, Port\'s run listing cannot tell this backend\'s runs from another environment\'s');
+      logger.info(
+        "Stale-run sweep is off: with BACKEND_ENVIRONMENT set, Port's run listing cannot tell this backend's runs from another environment's"
+      );
       return;
     }
     for (const action of options.actions) {
@@ -182,7 +188,7 @@ const createSweeper = (options: SweeperOptions): Sweeper => {
         }
       } catch (error) {
         report.errors++;
-        logger.error('Could not list the action\'s runs in Port; the next pass tries again', { action, error: errorText(error) });
+        logger.error("Could not list the action's runs in Port; the next pass tries again", { action, error: errorText(error) });
         continue;
       }
       for (const run of runs) await sweepStaleRun(run, action, report);
@@ -212,7 +218,7 @@ const createSweeper = (options: SweeperOptions): Sweeper => {
         run.id,
         { action, policy: 'fail' },
         () => failureReport(run.id, staleSummary(ageMs), `Ended by the sweeper: ${staleSummary(ageMs)}.`),
-        log,
+        log
       );
       if (ending === 'ended') {
         report.staleEnded++;
@@ -260,5 +266,5 @@ const createSweeper = (options: SweeperOptions): Sweeper => {
   };
 };
 
-export type { SweeperOptions, SweepReport, Sweeper };
+export type { Sweeper, SweeperOptions, SweepReport };
 export { createSweeper, rerunNotRetriedSummary, staleSummary };

@@ -1,5 +1,5 @@
 import type { ChangeHandlerDefinition } from '../changes/define.js';
-import type { Parker, ParkedRecord } from '../parking/parker.js';
+import type { ParkedRecord, Parker } from '../parking/parker.js';
 import { isRetryable, RunNotEndedError } from '../runs/errors.js';
 import type { RunExecution, RunExecutor, RunResult } from '../runs/execute.js';
 import type { ClaimOutcome, ClaimRequest, FinalReport, LedgerEntry, RunLedger } from '../runs/ledger/ledger.js';
@@ -120,4 +120,4 @@ class MeteredRunLedger implements RunLedger {
   }
 }
 
-export { changeFailure, meterChangeHandlers, MeteredRunLedger, meterParker, meterRuns };
+export { changeFailure, MeteredRunLedger, meterChangeHandlers, meterParker, meterRuns };

@@ -48,9 +48,14 @@ const loadTelemetryConfig = (env: NodeJS.ProcessEnv = process.env): TelemetryCon
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = TelemetryConfigSchema.safeParse(present);
   if (!parsed.success) {
-    throw new ConfigError(`Invalid telemetry configuration:\n${issueLines(parsed.error).map((l) => `  - ${l}`).join('\n')}`, {
-      cause: parsed.error,
-    });
+    throw new ConfigError(
+      `Invalid telemetry configuration:\n${issueLines(parsed.error)
+        .map((l) => `  - ${l}`)
+        .join('\n')}`,
+      {
+        cause: parsed.error,
+      }
+    );
   }
   return parsed.data;
 };

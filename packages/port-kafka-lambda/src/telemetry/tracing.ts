@@ -113,4 +113,4 @@ const tracePortClient = (port: PortClient, tracing: Tracing): PortClient => {
 };
 
 export type { TracingOptions };
-export { tracePortClient, Tracing };
+export { Tracing, tracePortClient };

@@ -54,19 +54,14 @@ const kafkaRecord = (spec: RecordSpec): LambdaKafkaRecord => {
     timestampType: 'CREATE_TIME',
     value: spec.rawValue ?? encodeValue(spec.value),
     // Header values are arrays of byte values, one object per header.
-    headers: (spec.headers ?? []).map((h) =>
-      Object.fromEntries(Object.entries(h).map(([k, v]) => [k, [...Buffer.from(v, 'utf8')]]))
-    ),
+    headers: (spec.headers ?? []).map((h) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, [...Buffer.from(v, 'utf8')]]))),
   };
   if (spec.key !== undefined) record.key = spec.key === null ? null : Buffer.from(spec.key).toString('base64');
   return record;
 };
 
 /** Groups records under Lambda's `"<topic>-<partition>"` keys. */
-const kafkaEvent = (
-  records: LambdaKafkaRecord[],
-  eventSource: LambdaKafkaEvent['eventSource'] = 'SelfManagedKafka'
-): LambdaKafkaEvent => {
+const kafkaEvent = (records: LambdaKafkaRecord[], eventSource: LambdaKafkaEvent['eventSource'] = 'SelfManagedKafka'): LambdaKafkaEvent => {
   const grouped: Record<string, LambdaKafkaRecord[]> = {};
   for (const r of records) (grouped[`${r.topic}-${r.partition}`] ??= []).push(r);
   const bootstrapServers = 'b-1-public.example:9196,b-2-public.example:9196';

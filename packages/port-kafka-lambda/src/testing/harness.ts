@@ -1,20 +1,20 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { PortKafkaApp } from '../app.js';
 import type { ActionDefinition } from '../actions/define.js';
-import { createHandler, type HandlerDependencies } from '../handler.js';
+import type { PortKafkaApp } from '../app.js';
 import type { BatchReport } from '../batch/outcome.js';
 import type { ChangeHandlerDefinition } from '../changes/define.js';
 import { type HandlerConfig, loadConfig } from '../config.js';
+import { createLocalDurableRuns } from '../durable/local.js';
+import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../emulator/index.js';
+import { createHandler, type HandlerDependencies } from '../handler.js';
 import { redactSecrets } from '../logging/redact.js';
 import { MemoryParker } from '../parking/parker.js';
 import { createPortClient } from '../port/client.js';
 import type { CredentialsLoader } from '../port/credentials.js';
 import type { RunLedger } from '../runs/ledger/ledger.js';
 import { MemoryRunLedger } from '../runs/ledger/memory.js';
-import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../emulator/index.js';
 import { ORG_ID } from './factories.js';
-import { createLocalDurableRuns } from '../durable/local.js';
 
 interface HarnessOptions {
   /** The team's app; `actions` and `changeHandlers` override its lists. */

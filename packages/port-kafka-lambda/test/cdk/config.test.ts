@@ -100,9 +100,7 @@ describe('deployment configuration: one clear line per bad value', () => {
   });
 
   it('rejects a region that is neither eu nor us', () => {
-    expect(errorLines({ portRegion: 'eu-west-1' })).toEqual([
-      'portRegion: "eu-west-1" is not a Port region; expected eu or us',
-    ]);
+    expect(errorLines({ portRegion: 'eu-west-1' })).toEqual(['portRegion: "eu-west-1" is not a Port region; expected eu or us']);
   });
 
   it('rejects a consumer group id that neither starts with <ORG_ID>. nor equals the Kafka username', () => {
@@ -164,7 +162,9 @@ describe('deployment configuration: one clear line per bad value', () => {
   });
 
   it('rejects a log retention CloudWatch does not offer', () => {
-    expect(errorLines({ logRetentionDays: 45 })[0]).toMatch(/^logRetentionDays: 45 is not a CloudWatch Logs retention; expected one of 1, 3, 5/);
+    expect(errorLines({ logRetentionDays: 45 })[0]).toMatch(
+      /^logRetentionDays: 45 is not a CloudWatch Logs retention; expected one of 1, 3, 5/
+    );
   });
 
   it('reports every missing required value, one line each', () => {
@@ -188,7 +188,7 @@ describe('deployment configuration: one consumer group per mapping', () => {
     expect(configOf({ consumeChangeLog: true }).consumerGroups).toEqual({ runs: `${ORG}.lambda-runs`, changeLog: `${ORG}.lambda-changes` });
   });
 
-  it('keeps an existing deployment\'s group for the runs mapping with runsConsumerGroupId', () => {
+  it("keeps an existing deployment's group for the runs mapping with runsConsumerGroupId", () => {
     const c = configOf({ consumeChangeLog: true, runsConsumerGroupId: `${ORG}.lambda` });
     expect(c.consumerGroups).toEqual({ runs: `${ORG}.lambda`, changeLog: `${ORG}.lambda-changes` });
   });
@@ -211,9 +211,11 @@ describe('deployment configuration: one consumer group per mapping', () => {
   });
 
   it('refuses one group for both mappings', () => {
-    expect(errorLines({ consumeChangeLog: true, runsConsumerGroupId: `${ORG}.shared`, changeLogConsumerGroupId: `${ORG}.shared` })).toEqual([
-      `changeLogConsumerGroupId: "${ORG}.shared" is the group of both mappings; AWS requires each Kafka event source mapping to have its own`,
-    ]);
+    expect(errorLines({ consumeChangeLog: true, runsConsumerGroupId: `${ORG}.shared`, changeLogConsumerGroupId: `${ORG}.shared` })).toEqual(
+      [
+        `changeLogConsumerGroupId: "${ORG}.shared" is the group of both mappings; AWS requires each Kafka event source mapping to have its own`,
+      ]
+    );
     // A derived id can collide with an explicit one too.
     expect(errorLines({ consumeChangeLog: true, runsConsumerGroupId: `${ORG}.lambda-changes` })).toEqual([
       `runsConsumerGroupId: "${ORG}.lambda-changes" is the group of both mappings; AWS requires each Kafka event source mapping to have its own`,
@@ -226,7 +228,7 @@ describe('deployment configuration: one consumer group per mapping', () => {
     ]);
   });
 
-  it('refuses a derived group past Lambda\'s 200 characters', () => {
+  it("refuses a derived group past Lambda's 200 characters", () => {
     const long = `${ORG}.${'g'.repeat(200 - ORG.length - 1)}`;
     expect(long).toHaveLength(200);
     expect(errorLines({ consumerGroupId: long })).toEqual([
@@ -235,7 +237,9 @@ describe('deployment configuration: one consumer group per mapping', () => {
   });
 
   it('refuses a change.log group without the change.log mapping', () => {
-    expect(errorLines({ changeLogConsumerGroupId: `${ORG}.changes` })).toEqual(['changeLogConsumerGroupId: is only used with consumeChangeLog=true']);
+    expect(errorLines({ changeLogConsumerGroupId: `${ORG}.changes` })).toEqual([
+      'changeLogConsumerGroupId: is only used with consumeChangeLog=true',
+    ]);
   });
 });
 
@@ -265,7 +269,9 @@ describe('deployment configuration: provisioned-only and related settings', () =
     expect(errorLines({ provisioned: true, onFailureBucket: true, onFailureDestination: false })).toEqual([
       'onFailureBucket: is the on-failure destination, but onFailureDestination is false; expected one of them',
     ]);
-    expect(errorLines({ provisioned: true, onFailureBucketRetentionDays: 7 })).toEqual(['onFailureBucketRetentionDays: is only used with onFailureBucket=true']);
+    expect(errorLines({ provisioned: true, onFailureBucketRetentionDays: 7 })).toEqual([
+      'onFailureBucketRetentionDays: is only used with onFailureBucket=true',
+    ]);
     expect(errorLines({ provisioned: true, esmLogLevel: 'TRACE' })).toEqual([
       'esmLogLevel: "TRACE" is not an event source mapping log level; expected INFO, DEBUG or WARN',
     ]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { FilterError, MAX_PATTERN_LENGTH, runFilterPatterns } from '../../src/cdk/filters.js';
-import { ORG, configOf, synth } from './helpers.js';
+import { configOf, ORG, synth } from './helpers.js';
 
 /**
  * Several backends on one org topic: a stack with `environment` lets only the
@@ -16,7 +16,9 @@ const IMPORTED = {
 const KEY_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:port/secret-inputs-key-MnOpQr';
 
 const envOf = (template: Template): Record<string, unknown> => {
-  const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+  const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0] as {
+    Properties: { Environment: { Variables: Record<string, unknown> } };
+  };
   return fn.Properties.Environment.Variables;
 };
 
@@ -29,7 +31,7 @@ describe('runFilterPatterns', () => {
     ]);
   });
 
-  it('keeps every pattern with the environment inside Lambda\'s 4 KB limit', () => {
+  it("keeps every pattern with the environment inside Lambda's 4 KB limit", () => {
     const ids = Array.from({ length: 300 }, (_, i) => `action_number_${String(i).padStart(4, '0')}`);
     const patterns = runFilterPatterns({ identifiers: ids, environment: 'a-rather-long-environment-name' });
     expect(patterns.length).toBeGreaterThan(1);
@@ -77,7 +79,9 @@ describe('stack settings environment and secretInputsKeyArn', () => {
     const { template } = synth({ ...IMPORTED, secretInputsKeyArn: KEY_SECRET });
     expect(envOf(template).PORT_SECRET_INPUTS_PRIVATE_KEY_ARN).toBe(KEY_SECRET);
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-      (p) => (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } }).Properties.PolicyDocument
+          .Statement
     );
     const read = statements.find((s) => Array.isArray(s.Action) && s.Action.includes('secretsmanager:GetSecretValue'));
     // Exactly that secret (complete ARN, no wildcard), beside the stack's two.

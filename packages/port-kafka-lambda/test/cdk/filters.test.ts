@@ -1,6 +1,6 @@
+import { describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { defineAction } from '../../src/actions/define.js';
-import { describe, expect, it } from '@jest/globals';
 import { actionFilterPatterns, FilterError, MAX_PATTERN_LENGTH, registeredIdentifiers } from '../../src/cdk/filters.js';
 
 describe('actionFilterPatterns', () => {
@@ -10,7 +10,7 @@ describe('actionFilterPatterns', () => {
     ]);
   });
 
-  it('splits long lists so that no pattern exceeds Lambda\'s 4 KB limit', () => {
+  it("splits long lists so that no pattern exceeds Lambda's 4 KB limit", () => {
     const ids = Array.from({ length: 300 }, (_, i) => `action_with_a_rather_long_identifier_${i}`);
     const patterns = actionFilterPatterns(ids);
     expect(patterns.length).toBeGreaterThan(1);

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { loadDeployConfig } from '../../src/cdk/config.js';
 import type { DeployConfig } from '../../src/cdk/config.js';
+import { loadDeployConfig } from '../../src/cdk/config.js';
 import { PortKafkaStack } from '../../src/cdk/stack.js';
 
 const ORG = 'org_sYG4DOJZNGy8bYnt';
@@ -23,9 +23,9 @@ function configOf(overrides: Record<string, unknown> = {}, env: NodeJS.ProcessEn
 
 /** cdk.json's feature flags, so tests synthesize what `cdk synth` would. */
 function featureFlags(): Record<string, unknown> {
-  const cdkJson = JSON.parse(
-    readFileSync(fileURLToPath(new URL('../../../../cdk.json', import.meta.url)), 'utf8')
-  ) as { context: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../cdk.json', import.meta.url)), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
   return Object.fromEntries(Object.entries(cdkJson.context).filter(([k]) => k.startsWith('@aws-cdk')));
 }
 

@@ -108,10 +108,7 @@ describe('cdk-nag AwsSolutions', () => {
     try {
       const { stack } = synth({});
       const report = new AwsSolutionsChecks().validateScope(stack);
-      expect(report.violations.map((v) => v.ruleName).sort()).toEqual([
-        'AwsSolutions-SMG4',
-        'AwsSolutions-SQS3',
-      ]);
+      expect(report.violations.map((v) => v.ruleName).sort()).toEqual(['AwsSolutions-SMG4', 'AwsSolutions-SQS3']);
     } finally {
       spy.mockRestore();
     }

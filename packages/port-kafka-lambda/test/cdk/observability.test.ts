@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { SCRAM_PASSWORD_PATTERN } from '../../src/cdk/constructs/secrets.js';
 import { MetricName } from '../../src/telemetry/names.js';
 import { ORG, synth } from './helpers.js';
@@ -54,7 +54,12 @@ const tokenText = (part: unknown): string => {
 
 interface Widget {
   type: string;
-  properties: { title?: string; metrics?: unknown[][]; alarms?: string[]; annotations?: { horizontal?: { value: number; label?: string }[] } };
+  properties: {
+    title?: string;
+    metrics?: unknown[][];
+    alarms?: string[];
+    annotations?: { horizontal?: { value: number; label?: string }[] };
+  };
 }
 
 /** The dashboard's widgets, with tokens written as text. */
@@ -77,7 +82,9 @@ const series = (w: Widget): string[] => (w.properties.metrics ?? []).map((m) => 
 /** The math expressions (SEARCH) of a graph widget. */
 const expressions = (w: Widget): string[] =>
   (w.properties.metrics ?? []).flatMap((m) =>
-    m.flatMap((part) => (typeof part === 'object' && part !== null && 'expression' in part ? [String((part as { expression: unknown }).expression)] : []))
+    m.flatMap((part) =>
+      typeof part === 'object' && part !== null && 'expression' in part ? [String((part as { expression: unknown }).expression)] : []
+    )
   );
 
 describe('alarms: metric, dimensions, threshold', () => {
@@ -119,7 +126,7 @@ describe('alarms: metric, dimensions, threshold', () => {
     });
   });
 
-  it('watches ledger errors through the consumer\'s own metric, in this stack\'s namespace', () => {
+  it("watches ledger errors through the consumer's own metric, in this stack's namespace", () => {
     const { template } = synth(IMPORTED);
     expect(alarm(template, 'LedgerErrors')).toEqual(
       expect.objectContaining({
@@ -154,7 +161,10 @@ describe('alarms: metric, dimensions, threshold', () => {
 
   it('watches each mapping in provisioned mode: MaxOffsetLag, polling and commit errors by EventSourceMappingUUID', () => {
     const { template } = synth({ ...IMPORTED, provisioned: true, consumeChangeLog: true, offsetLagThreshold: 250 });
-    for (const [name, topic] of [['Runs', `${ORG}.runs`], ['ChangeLog', `${ORG}.change.log`]] as const) {
+    for (const [name, topic] of [
+      ['Runs', `${ORG}.runs`],
+      ['ChangeLog', `${ORG}.change.log`],
+    ] as const) {
       const uuid = [{ Name: 'EventSourceMappingUUID', Value: { Ref: mappingId(template, topic) } }];
       expect(alarm(template, `${name}MaxOffsetLag`)).toMatchObject({
         Namespace: 'AWS/Lambda',
@@ -165,7 +175,10 @@ describe('alarms: metric, dimensions, threshold', () => {
         EvaluationPeriods: 3,
         ComparisonOperator: 'GreaterThanThreshold',
       });
-      for (const [id, metric] of [[`${name}PollingErrors`, 'PollingErrorCount'], [`${name}CommitErrors`, 'CommitErrorCount']] as const) {
+      for (const [id, metric] of [
+        [`${name}PollingErrors`, 'PollingErrorCount'],
+        [`${name}CommitErrors`, 'CommitErrorCount'],
+      ] as const) {
         expect(alarm(template, id)).toMatchObject({
           Namespace: 'AWS/Lambda',
           MetricName: metric,
@@ -182,7 +195,7 @@ describe('alarms: metric, dimensions, threshold', () => {
     expect(alarmIds(template).filter((id) => id.endsWith('FailedBatches'))).toEqual([]);
   });
 
-  it('watches deliveries to the failure bucket per mapping, and nothing per mapping without the mappings\' metrics', () => {
+  it("watches deliveries to the failure bucket per mapping, and nothing per mapping without the mappings' metrics", () => {
     const { template } = synth({ ...IMPORTED, provisioned: true, onFailureBucket: true });
     expect(alarm(template, 'RunsFailedBatches')).toMatchObject({
       Namespace: 'AWS/Lambda',
@@ -203,7 +216,10 @@ describe('event source mapping settings', () => {
       LoggingConfig: { SystemLogLevel: 'WARN' },
     });
     const debug = synth({ ...IMPORTED, provisioned: true, esmLogLevel: 'DEBUG', esmMetrics: false }).template;
-    debug.hasResourceProperties('AWS::Lambda::EventSourceMapping', { MetricsConfig: Match.absent(), LoggingConfig: { SystemLogLevel: 'DEBUG' } });
+    debug.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      MetricsConfig: Match.absent(),
+      LoggingConfig: { SystemLogLevel: 'DEBUG' },
+    });
   });
 
   it('sets neither in on-demand mode', () => {
@@ -211,7 +227,7 @@ describe('event source mapping settings', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { MetricsConfig: Match.absent(), LoggingConfig: Match.absent() });
   });
 
-  it('keeps a deployment\'s existing group for the runs mapping with runsConsumerGroupId', () => {
+  it("keeps a deployment's existing group for the runs mapping with runsConsumerGroupId", () => {
     const { template } = synth({ ...IMPORTED, consumeChangeLog: true, runsConsumerGroupId: `${ORG}.lambda` });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       Topics: [`${ORG}.runs`],
@@ -232,7 +248,12 @@ describe('S3 on-failure destination (provisioned mode, onFailureBucket)', () => 
       DeletionPolicy: 'Retain',
       Properties: {
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
-        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
         LifecycleConfiguration: {
           Rules: [Match.objectLike({ Id: 'expire-failed-batches', ExpirationInDays: 14, Status: 'Enabled' })],
@@ -247,7 +268,7 @@ describe('S3 on-failure destination (provisioned mode, onFailureBucket)', () => 
     template.hasOutput('FailedBatchesBucketName', {});
   });
 
-  it('is the mappings\' on-failure destination instead of the queue, and the function may only write to it', () => {
+  it("is the mappings' on-failure destination instead of the queue, and the function may only write to it", () => {
     const { template } = synth({ ...IMPORTED, provisioned: true, onFailureBucket: true, consumeChangeLog: true });
     template.allResourcesProperties('AWS::Lambda::EventSourceMapping', {
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FailedBatchesBucket'), 'Arn'] } } },
@@ -358,7 +379,13 @@ describe('dashboard', () => {
     expect(parked).toContain(`"${NAMESPACE}","RecordsParked","service","${SERVICE}"`);
     expect(parked).toContain('"AWS/SQS","ApproximateNumberOfMessagesVisible","QueueName","ATT(ParkedQueue');
     const errors = series(widget(widgets, 'Errors')).join();
-    for (const m of ['"AWS/Lambda","Errors"', '"AWS/Lambda","Throttles"', `"${NAMESPACE}","LedgerErrors"`, `"${NAMESPACE}","PortCallRetries"`, `"${NAMESPACE}","LedgerConflicts"`]) {
+    for (const m of [
+      '"AWS/Lambda","Errors"',
+      '"AWS/Lambda","Throttles"',
+      `"${NAMESPACE}","LedgerErrors"`,
+      `"${NAMESPACE}","PortCallRetries"`,
+      `"${NAMESPACE}","LedgerConflicts"`,
+    ]) {
       expect(errors).toContain(m);
     }
     const invocations = widget(widgets, 'Invocations and duration');
@@ -368,7 +395,7 @@ describe('dashboard', () => {
     template.hasOutput('DashboardName', {});
   });
 
-  it('draws each topic\'s MaxOffsetLag and the mappings\' errors in provisioned mode', () => {
+  it("draws each topic's MaxOffsetLag and the mappings' errors in provisioned mode", () => {
     const { template } = synth({ ...IMPORTED, provisioned: true, consumeChangeLog: true });
     const widgets = dashboardWidgets(template);
     const lag = series(widget(widgets, 'Offset lag (records)'));

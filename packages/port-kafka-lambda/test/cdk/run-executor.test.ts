@@ -4,14 +4,16 @@ import { describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { PortKafkaStack } from '../../src/cdk/stack.js';
 import { durableActionIdentifiers } from '../../src/cdk/filters.js';
-import { configOf } from './helpers.js';
+import { PortKafkaStack } from '../../src/cdk/stack.js';
 import { exampleApp as app } from '../helpers/example-app.js';
+import { configOf } from './helpers.js';
 
 /** cdk.json's feature flags, so the test synthesizes what `cdk synth` would. */
 const featureFlags = (): Record<string, unknown> => {
-  const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../cdk.json', import.meta.url)), 'utf8')) as { context: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(fileURLToPath(new URL('../../../../cdk.json', import.meta.url)), 'utf8')) as {
+    context: Record<string, unknown>;
+  };
   return Object.fromEntries(Object.entries(cdkJson.context).filter(([k]) => k.startsWith('@aws-cdk')));
 };
 
@@ -31,10 +33,12 @@ const synth = (durableActions: readonly string[], overrides: Record<string, unkn
 };
 
 const functionsWithDurableConfig = (template: Template) =>
-  Object.values(template.findResources('AWS::Lambda::Function')).filter((f) => (f as { Properties: { DurableConfig?: unknown } }).Properties.DurableConfig !== undefined);
+  Object.values(template.findResources('AWS::Lambda::Function')).filter(
+    (f) => (f as { Properties: { DurableConfig?: unknown } }).Properties.DurableConfig !== undefined
+  );
 
 describe('the run executor in the stack', () => {
-  it('finds the template app\'s durable actions (rollout_service)', () => {
+  it("finds the template app's durable actions (rollout_service)", () => {
     expect(durableActionIdentifiers(app.actions)).toEqual(['rollout_service']);
   });
 
@@ -45,18 +49,26 @@ describe('the run executor in the stack', () => {
       DurableConfig: { ExecutionTimeout: 7 * 86_400, RetentionPeriodInDays: 30 },
       Runtime: 'nodejs24.x',
       Timeout: 900,
-      Environment: { Variables: Match.objectLike({ DURABLE_EXECUTION_TIMEOUT_SECONDS: String(7 * 86_400), POWERTOOLS_SERVICE_NAME: 'port-kafka-run-executor', RUN_LEDGER_TABLE: Match.anyValue() }) },
+      Environment: {
+        Variables: Match.objectLike({
+          DURABLE_EXECUTION_TIMEOUT_SECONDS: String(7 * 86_400),
+          POWERTOOLS_SERVICE_NAME: 'port-kafka-run-executor',
+          RUN_LEDGER_TABLE: Match.anyValue(),
+        }),
+      },
     });
     template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live' });
     // The consumer starts executions of the alias (a qualified function), nothing else of Lambda.
     const alias = Object.keys(template.findResources('AWS::Lambda::Alias'))[0];
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ DURABLE_EXECUTOR_FUNCTION: { Ref: alias }, POWERTOOLS_SERVICE_NAME: 'port-kafka-consumer' }) },
+      Environment: {
+        Variables: Match.objectLike({ DURABLE_EXECUTOR_FUNCTION: { Ref: alias }, POWERTOOLS_SERVICE_NAME: 'port-kafka-consumer' }),
+      },
     });
     const lambdaStatements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
-      (p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }).Properties.PolicyDocument.Statement.filter((s) =>
-        [s.Action].flat().some((a) => a.startsWith('lambda:')),
-      ),
+      (
+        p as { Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }
+      ).Properties.PolicyDocument.Statement.filter((s) => [s.Action].flat().some((a) => a.startsWith('lambda:')))
     );
     expect(lambdaStatements).toEqual(
       expect.arrayContaining([
@@ -65,9 +77,13 @@ describe('the run executor in the stack', () => {
           Action: ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState'],
           Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^RunExecutorFunction/), 'Arn'] }, ':*']] },
         }),
-      ]),
+      ])
     );
-    expect(lambdaStatements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction') && JSON.stringify(s.Resource).includes('RunExecutor'))).toHaveLength(1);
+    expect(
+      lambdaStatements.filter(
+        (s) => [s.Action].flat().includes('lambda:InvokeFunction') && JSON.stringify(s.Resource).includes('RunExecutor')
+      )
+    ).toHaveLength(1);
   });
 
   it('alarms on failed or timed-out executions (AWS/Lambda DurableExecutionFailed and DurableExecutionTimedOut)', () => {
@@ -75,8 +91,14 @@ describe('the run executor in the stack', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'FILL(failed, 0) + FILL(timedOut, 0)' }),
-        Match.objectLike({ Id: 'failed', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'DurableExecutionFailed', Namespace: 'AWS/Lambda' }) }) }),
-        Match.objectLike({ Id: 'timedOut', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'DurableExecutionTimedOut', Namespace: 'AWS/Lambda' }) }) }),
+        Match.objectLike({
+          Id: 'failed',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'DurableExecutionFailed', Namespace: 'AWS/Lambda' }) }),
+        }),
+        Match.objectLike({
+          Id: 'timedOut',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'DurableExecutionTimedOut', Namespace: 'AWS/Lambda' }) }),
+        }),
       ]),
       Threshold: 1,
     });
@@ -92,7 +114,9 @@ describe('the run executor in the stack', () => {
   });
 
   it('keeps cdk-nag AwsSolutions clean', () => {
-    const { stack } = synth(['rollout_service'], { secretInputsKeyArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:port/rsa-AbCdEf' });
+    const { stack } = synth(['rollout_service'], {
+      secretInputsKeyArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:port/rsa-AbCdEf',
+    });
     const report = new AwsSolutionsChecks().validateScope(stack);
     expect(report.violations.map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.locations.join(',')).join(' ')}`)).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { HANDLER_ENTRY, PLACEHOLDER_ORG_ID } from '../../src/cdk/stack.js';
 import { createRunLedgerTableInput, RunLedgerTable } from '../../src/runs/ledger/table.js';
 import { ORG, synth } from './helpers.js';
@@ -18,11 +18,15 @@ const IMPORTED = { kafkaSecretArn: KAFKA_ARN, portSecretArn: PORT_ARN };
 function statements(template: Template): Record<string, unknown>[] {
   return Object.values(template.findResources('AWS::IAM::Policy'))
     .filter((p) => /"ConsumerRole/.test(JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles)))
-    .flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties.PolicyDocument.Statement);
+    .flatMap(
+      (p) => (p as { Properties: { PolicyDocument: { Statement: Record<string, unknown>[] } } }).Properties.PolicyDocument.Statement
+    );
 }
 
 function envOf(template: Template): Record<string, unknown> {
-  const fns = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Consumes Port Kafka topics and reports to Port' } }));
+  const fns = Object.values(
+    template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Consumes Port Kafka topics and reports to Port' } })
+  );
   expect(fns).toHaveLength(1);
   return (fns[0] as { Properties: { Environment: { Variables: Record<string, unknown> } } }).Properties.Environment.Variables;
 }
@@ -53,7 +57,13 @@ describe('consumer function', () => {
   });
 
   it('gets the environment the handler reads', () => {
-    const { template } = synth({ ...IMPORTED, portApiUrl: 'https://api.port.io', unknownAction: 'fail', partitionConcurrency: 2, logLevel: 'DEBUG' });
+    const { template } = synth({
+      ...IMPORTED,
+      portApiUrl: 'https://api.port.io',
+      unknownAction: 'fail',
+      partitionConcurrency: 2,
+      logLevel: 'DEBUG',
+    });
     expect(envOf(template)).toEqual({
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: 'port-kafka-consumer',
@@ -83,7 +93,7 @@ describe('consumer function', () => {
 });
 
 describe('Kafka event source mappings', () => {
-  it('maps the runs topic with SASL/SCRAM-512, Port\'s EU brokers and the runs consumer group', () => {
+  it("maps the runs topic with SASL/SCRAM-512, Port's EU brokers and the runs consumer group", () => {
     const { template } = synth(IMPORTED);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -116,7 +126,9 @@ describe('Kafka event source mappings', () => {
     const { template } = synth({ ...IMPORTED, consumeChangeLog: true, portRegion: 'us' });
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     const groups = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).map(
-      (m) => (m as { Properties: { SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: string } } }).Properties.SelfManagedKafkaEventSourceConfig.ConsumerGroupId
+      (m) =>
+        (m as { Properties: { SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: string } } }).Properties
+          .SelfManagedKafkaEventSourceConfig.ConsumerGroupId
     );
     expect(groups.sort()).toEqual([`${ORG}.lambda-changes`, `${ORG}.lambda-runs`]);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -179,7 +191,14 @@ describe('Kafka event source mappings', () => {
 
 describe('provisioned mode', () => {
   it('sets pollers, bounded retries, bisect, partial batch responses and an on-failure queue', () => {
-    const { template } = synth({ ...IMPORTED, provisioned: true, minimumPollers: 2, maximumPollers: 4, retryAttempts: 3, maxRecordAgeSeconds: 3600 });
+    const { template } = synth({
+      ...IMPORTED,
+      provisioned: true,
+      minimumPollers: 2,
+      maximumPollers: 4,
+      retryAttempts: 3,
+      maxRecordAgeSeconds: 3600,
+    });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       ProvisionedPollerConfig: { MinimumPollers: 2, MaximumPollers: 4 },
       MaximumRetryAttempts: 3,
@@ -232,9 +251,7 @@ describe('secrets', () => {
   it('grants read on the exact imported ARNs and nothing wider', () => {
     const { template } = synth(IMPORTED);
     template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-    const secretStatements = statements(template).filter((s) =>
-      JSON.stringify(s.Action).includes('secretsmanager:')
-    );
+    const secretStatements = statements(template).filter((s) => JSON.stringify(s.Action).includes('secretsmanager:'));
     const resources = secretStatements.flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]));
     expect(resources.sort()).toEqual([KAFKA_ARN, PORT_ARN].sort());
     for (const s of secretStatements) {
@@ -249,7 +266,9 @@ describe('secrets', () => {
     expect(kms[0]).toMatchObject({
       Effect: 'Allow',
       Resource: KEY_ARN,
-      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+      Condition: {
+        StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+      },
     });
   });
 
@@ -298,7 +317,8 @@ describe('run ledger', () => {
     const { template } = synth(IMPORTED);
     const [table] = Object.values(template.findResources('AWS::DynamoDB::Table')) as [{ Properties: Record<string, unknown> }];
     const tested = createRunLedgerTableInput('any');
-    const sortByName = (defs: unknown) => [...(defs as { AttributeName: string }[])].sort((x, y) => x.AttributeName.localeCompare(y.AttributeName));
+    const sortByName = (defs: unknown) =>
+      [...(defs as { AttributeName: string }[])].sort((x, y) => x.AttributeName.localeCompare(y.AttributeName));
     expect(sortByName(table.Properties.AttributeDefinitions)).toEqual(sortByName(tested.AttributeDefinitions));
     expect(table.Properties.KeySchema).toEqual(tested.KeySchema);
     expect(table.Properties.GlobalSecondaryIndexes).toEqual(tested.GlobalSecondaryIndexes);
@@ -332,9 +352,7 @@ describe('parking queue', () => {
     });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
       },
     });
     expect(statements(template)).toContainEqual(

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { DeployConfigError } from '../../src/cdk/config.js';
 import { SWEEPER_ENTRY } from '../../src/cdk/constructs/sweeper.js';
 import { RunNotEndedError } from '../../src/runs/errors.js';
@@ -23,7 +23,11 @@ function statementsOf(template: Template, rolePrefix: string): Statement[] {
 }
 
 function sweeperFunction(template: Template): { Properties: { Environment: { Variables: Record<string, unknown> }; Timeout: number } } {
-  const fns = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^SweeperLogs') } } } }));
+  const fns = Object.values(
+    template.findResources('AWS::Lambda::Function', {
+      Properties: { LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^SweeperLogs') } } },
+    })
+  );
   expect(fns).toHaveLength(1);
   return fns[0] as never;
 }
@@ -34,8 +38,12 @@ describe('sweeper function', () => {
     expect(existsSync(SWEEPER_ENTRY)).toBe(true);
   });
 
-  it('gets the ledger table, the Port settings, the app\'s action identifiers and the sweep settings', () => {
-    const { template } = synth({ ...IMPORTED, portApiUrl: 'https://api.port.io', staleRunMaxAgeMinutes: 90, rerunGraceMinutes: 45 }, ['deploy', 'scale', 'deploy']);
+  it("gets the ledger table, the Port settings, the app's action identifiers and the sweep settings", () => {
+    const { template } = synth({ ...IMPORTED, portApiUrl: 'https://api.port.io', staleRunMaxAgeMinutes: 90, rerunGraceMinutes: 45 }, [
+      'deploy',
+      'scale',
+      'deploy',
+    ]);
     const fn = sweeperFunction(template);
     expect(fn.Properties.Environment.Variables).toEqual({
       NODE_OPTIONS: '--enable-source-maps',
@@ -62,7 +70,11 @@ describe('sweeper function', () => {
     const { template } = synth({ ...IMPORTED, portSecretKmsKeyArn: KEY_ARN }, ['deploy']);
     const sweeper = statementsOf(template, 'SweeperRole');
     expect(sweeper).toEqual([
-      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SweeperLogs/), 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^SweeperLogs/), 'Arn'] },
+      },
       {
         Effect: 'Allow',
         Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -71,14 +83,21 @@ describe('sweeper function', () => {
       {
         Effect: 'Allow',
         Action: 'dynamodb:Query',
-        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^RunLedgerTable/), 'Arn'] }, `/index/${RunLedgerTable.openClaimsIndex.name}`]] },
+        Resource: {
+          'Fn::Join': [
+            '',
+            [{ 'Fn::GetAtt': [expect.stringMatching(/^RunLedgerTable/), 'Arn'] }, `/index/${RunLedgerTable.openClaimsIndex.name}`],
+          ],
+        },
       },
       { Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: PORT_ARN },
       {
         Effect: 'Allow',
         Action: 'kms:Decrypt',
         Resource: KEY_ARN,
-        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } } },
+        Condition: {
+          StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+        },
       },
     ]);
   });
@@ -105,7 +124,7 @@ describe('sweeper schedule', () => {
   it('lets the scheduler invoke exactly the sweeper function, no version or alias wildcard', () => {
     const { template } = synth(IMPORTED, ['deploy']);
     const schedulerRoles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([, r]) =>
-      JSON.stringify(r).includes('scheduler.amazonaws.com'),
+      JSON.stringify(r).includes('scheduler.amazonaws.com')
     );
     expect(schedulerRoles).toHaveLength(1);
     const [roleId] = schedulerRoles[0]!;
@@ -123,11 +142,13 @@ describe('sweeper schedule', () => {
     template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
   });
 
-  it('warns that stale runs cannot be listed without the app\'s action identifiers', () => {
+  it("warns that stale runs cannot be listed without the app's action identifiers", () => {
     const { stack } = synth(IMPORTED);
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('The sweeper got no action identifiers'));
     const withIds = synth(IMPORTED, ['deploy']);
-    expect(Annotations.fromStack(withIds.stack).findWarning('*', Match.stringLikeRegexp('The sweeper got no action identifiers'))).toEqual([]);
+    expect(Annotations.fromStack(withIds.stack).findWarning('*', Match.stringLikeRegexp('The sweeper got no action identifiers'))).toEqual(
+      []
+    );
   });
 });
 
@@ -172,7 +193,7 @@ describe('sweeper settings', () => {
       'staleRunMaxAgeMinutes: 10 minutes is not longer than functionTimeoutSeconds (600); expected 0 (off) or more than 10 minutes',
     ]);
     expect(() => configOf({ functionTimeoutSeconds: 600, staleRunMaxAgeMinutes: 10 })).toThrow(
-      'staleRunMaxAgeMinutes: 10 minutes is not longer than functionTimeoutSeconds (600); expected 0 (off) or more than 10 minutes',
+      'staleRunMaxAgeMinutes: 10 minutes is not longer than functionTimeoutSeconds (600); expected 0 (off) or more than 10 minutes'
     );
   });
 });

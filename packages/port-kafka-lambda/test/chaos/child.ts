@@ -13,11 +13,11 @@ import type { Context } from 'aws-lambda';
 import type { BatchReport } from '../../src/batch/outcome.js';
 import { loadConfig } from '../../src/config.js';
 import { createHandler } from '../../src/handler.js';
-import type { LambdaKafkaRecord } from '../../src/testing/factories.js';
-import { kafkaEvent } from '../../src/testing/factories.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createPortClient } from '../../src/port/client.js';
 import { resolvePortBaseUrl } from '../../src/port/regions.js';
+import type { LambdaKafkaRecord } from '../../src/testing/factories.js';
+import { kafkaEvent } from '../../src/testing/factories.js';
 import { productionDependencies } from '../../src/wiring.js';
 import { chaosApp } from './app.js';
 
@@ -75,7 +75,7 @@ process.on('message', (message: BatchMessage) => {
         id: message.id,
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
         outcomes: report?.outcomes ?? [],
-      }),
+      })
   );
 });
 process.send?.({ ready: true });

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import type { RecordOutcome } from '../../src/batch/outcome.js';
 import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER } from '../../src/cdk/bundling.js';
 import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../../src/emulator/index.js';
 import type { FaultResponse } from '../../src/emulator/types.js';
-import type { RecordOutcome } from '../../src/batch/outcome.js';
 import type { KafkaBatchResponse } from '../../src/kafka/event.js';
 import { INTERRUPTED_SUMMARY } from '../../src/runs/report.js';
 import { kafkaRecord, type LambdaKafkaRecord, ORG_ID, RUNS_TOPIC, v1Run } from '../../src/testing/factories.js';
@@ -187,7 +187,13 @@ const runChaos = async (options: ChaosOptions = {}): Promise<ChaosResult> => {
     const plan = Array.from({ length: runs }, (_, i) => {
       const rerun = i % 5 === 0;
       const action = rerun ? RERUN_ACTIONS[0] : FAIL_ACTIONS[i % FAIL_ACTIONS.length]!;
-      return { runId: `r_chaos${String(i).padStart(4, '0')}`, action, policy: rerun ? ('rerun' as const) : ('fail' as const), failing: random() < 0.1, n: i };
+      return {
+        runId: `r_chaos${String(i).padStart(4, '0')}`,
+        action,
+        policy: rerun ? ('rerun' as const) : ('fail' as const),
+        failing: random() < 0.1,
+        n: i,
+      };
     });
     const byPartition: LambdaKafkaRecord[][] = Array.from({ length: partitions }, () => []);
     for (const [i, run] of plan.entries()) {
@@ -195,7 +201,12 @@ const runChaos = async (options: ChaosOptions = {}): Promise<ChaosResult> => {
       const partition = i % partitions;
       const records = byPartition[partition]!;
       records.push(
-        kafkaRecord({ value: v1Run(run.action, { n: run.n, fail: run.failing }, run.runId), topic: RUNS_TOPIC, partition, offset: records.length }),
+        kafkaRecord({
+          value: v1Run(run.action, { n: run.n, fail: run.failing }, run.runId),
+          topic: RUNS_TOPIC,
+          partition,
+          offset: records.length,
+        })
       );
     }
 
@@ -252,7 +263,7 @@ const runChaos = async (options: ChaosOptions = {}): Promise<ChaosResult> => {
     while (remaining()) {
       if (Date.now() - startedAt > timeLimitMs) {
         throw new Error(
-          `Chaos run did not finish in ${timeLimitMs} ms: committed ${committed.join('/')} of ${byPartition.map((r) => r.length).join('/')}; last container stderr: ${container?.stderr.join('').slice(-2000) ?? ''}`,
+          `Chaos run did not finish in ${timeLimitMs} ms: committed ${committed.join('/')} of ${byPartition.map((r) => r.length).join('/')}; last container stderr: ${container?.stderr.join('').slice(-2000) ?? ''}`
         );
       }
       if (container === undefined || container.exited) {
@@ -287,7 +298,8 @@ const runChaos = async (options: ChaosOptions = {}): Promise<ChaosResult> => {
         log(`container ${victim.child.pid} killed during batch ${id}`);
         container = undefined;
       } else {
-        for (const o of reply.outcomes ?? []) outcomeReasons[`${o.status}:${o.reason}`] = (outcomeReasons[`${o.status}:${o.reason}`] ?? 0) + 1;
+        for (const o of reply.outcomes ?? [])
+          outcomeReasons[`${o.status}:${o.reason}`] = (outcomeReasons[`${o.status}:${o.reason}`] ?? 0) + 1;
         if (reply.response !== undefined) {
           // Each partition resumes at its lowest failed offset; the rest of its slice is done.
           for (let p = 0; p < partitions; p++) {
@@ -357,14 +369,18 @@ const violations = (result: ChaosResult): string[] => {
   const problems: string[] = [];
   for (const f of result.fates) {
     if (f.endings !== 1) problems.push(`${f.runId}: ended ${f.endings} times in Port (status ${f.status})`);
-    if (f.policy === 'fail' && f.executions > 1) problems.push(`${f.runId}: executed ${f.executions} times by ${f.action} (onInterrupted: 'fail')`);
+    if (f.policy === 'fail' && f.executions > 1)
+      problems.push(`${f.runId}: executed ${f.executions} times by ${f.action} (onInterrupted: 'fail')`);
     if (f.status === 'SUCCESS' && (f.failing || f.summary !== summaryOf(f.action, f.runId) || f.executions === 0)) {
-      problems.push(`${f.runId}: SUCCESS that does not match its execution (summary ${JSON.stringify(f.summary)}, executions ${f.executions})`);
+      problems.push(
+        `${f.runId}: SUCCESS that does not match its execution (summary ${JSON.stringify(f.summary)}, executions ${f.executions})`
+      );
     }
     if (f.status === 'FAILURE' && f.summary !== INTERRUPTED_SUMMARY && !(f.failing || /failed: /.test(f.summary ?? ''))) {
       problems.push(`${f.runId}: FAILURE for an unexpected reason: ${JSON.stringify(f.summary)}`);
     }
-    if (f.summary === INTERRUPTED_SUMMARY && f.policy === 'rerun') problems.push(`${f.runId}: a 'rerun' action's run was ended as interrupted`);
+    if (f.summary === INTERRUPTED_SUMMARY && f.policy === 'rerun')
+      problems.push(`${f.runId}: a 'rerun' action's run was ended as interrupted`);
   }
   return problems;
 };
@@ -376,7 +392,10 @@ const figures = (r: ChaosResult): string[] => [
   `Port requests: ${r.portRequests}; faults injected: ${r.faults.total} (429: ${r.faults.tooManyRequests}, 5xx: ${r.faults.serverErrors}, dropped after handling: ${r.faults.droppedAfterHandling})`,
   `action executions: ${r.executions} (reruns by 'rerun' actions: ${r.reruns})`,
   `ended: ${r.succeeded} SUCCESS, ${r.failed} FAILURE (interrupted: ${r.interruptedFailures}); runs ended more or less than once: ${r.fates.filter((f) => f.endings !== 1).length}`,
-  `handler outcomes: ${Object.entries(r.outcomeReasons).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  `handler outcomes: ${Object.entries(r.outcomeReasons)
+    .sort()
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}`,
 ];
 
 export type { ChaosOptions, ChaosResult, RunFate };

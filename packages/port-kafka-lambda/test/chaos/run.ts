@@ -26,5 +26,5 @@ if (broken.length > 0) {
   for (const line of broken) console.log(`  ${line}`);
   process.exitCode = 1;
 } else {
-  console.log('every run ended in Port exactly once; no run of a \'fail\' action executed twice');
+  console.log("every run ended in Port exactly once; no run of a 'fail' action executed twice");
 }

@@ -41,7 +41,9 @@ describe('invoke', () => {
     const { code, stdout, stderr } = await runTool('invoke', ['events/change-entity-update.json', '--json', '--verbose']);
     expect(code).toBe(0);
     expect(parseSummary(stdout).ok).toBe(true);
-    const logs = linesOf(stderr).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { message?: string });
+    const logs = linesOf(stderr)
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { message?: string });
     expect(logs.map((l) => l.message)).toContain('Batch processed');
   });
 
@@ -50,7 +52,9 @@ describe('invoke', () => {
     const { code, stdout } = await runTool('invoke', ['events', '--json', '--skip-waits']);
     expect(code).toBe(0);
     const summary = parseSummary(stdout);
-    const jsonFiles = readdirSync(path.join(REPO, 'events')).filter((f) => f.endsWith('.json')).sort();
+    const jsonFiles = readdirSync(path.join(REPO, 'events'))
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(summary.files.map((f) => f.file)).toEqual(jsonFiles.map((f) => `events/${f}`));
     expect(summary.ok).toBe(true);
   });
@@ -69,7 +73,11 @@ describe('invoke', () => {
   });
 
   it('exits 1 for a run that ends in FAILURE, and 0 when the file expects it', async () => {
-    const message = { ...sample('recommended-run-create-vm.json'), runId: 'r_FailingCpu000001', inputs: { cpu: 0, memory: 1, storage: 10, region: 'eu-west-1' } };
+    const message = {
+      ...sample('recommended-run-create-vm.json'),
+      runId: 'r_FailingCpu000001',
+      inputs: { cpu: 0, memory: 1, storage: 10, region: 'eu-west-1' },
+    };
     const failing = await runTool('invoke', [write('failing.json', message), '--json']);
     expect(failing.code).toBe(1);
     const run = onlyFile(parseSummary(failing.stdout)).runs[0];
@@ -100,7 +108,10 @@ describe('invoke', () => {
     };
 
     it('reports a missing file', async () => {
-      expectBadInput(await runTool('invoke', ['events/no-such-sample.json']), /^invoke: events\/no-such-sample\.json: no such file or directory$/);
+      expectBadInput(
+        await runTool('invoke', ['events/no-such-sample.json']),
+        /^invoke: events\/no-such-sample\.json: no such file or directory$/
+      );
     });
 
     it('reports a file that is not JSON', async () => {
@@ -132,7 +143,9 @@ describe('invoke', () => {
     });
 
     it('reports an unknown action inside a Kafka event with its coordinates', async () => {
-      const event = JSON.parse((await runTool('to-kafka-event', [write('rocket.json', { ...sample('v1-run-create-vm.json'), action: 'launch_rocket' })])).stdout) as unknown;
+      const event = JSON.parse(
+        (await runTool('to-kafka-event', [write('rocket.json', { ...sample('v1-run-create-vm.json'), action: 'launch_rocket' })])).stdout
+      ) as unknown;
       expectBadInput(
         await runTool('invoke', [write('rocket-event.json', event)]),
         /^invoke: .*rocket-event\.json \(org_sYG4DOJZNGy8bYnt\.runs-0 offset 0\): no action "launch_rocket"/

@@ -2,10 +2,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { recommendedPayloadTemplate } from '../../src/messages/run.js';
 import { InputError } from '../../src/cli/invoke/errors.js';
 import { actionNames } from '../../src/cli/new-action/names.js';
 import { registerAction } from '../../src/cli/new-action/register.js';
+import { recommendedPayloadTemplate } from '../../src/messages/run.js';
 import { type CliResult, linesOf, REPO, run, runTool } from './cli.js';
 import { onlyFile, parseSummary } from './summary.js';
 
@@ -50,7 +50,9 @@ describe('new-action', () => {
     }
     const index = readFileSync(path.join(root, 'lambda/actions/index.ts'), 'utf8');
     expect(index).toContain("import { restartService } from './restart-service.js';");
-    expect(index).toContain('const actions: readonly ActionDefinition[] = [\n  createVm,\n  deployService,\n  rolloutService,\n  restartService,\n];');
+    expect(index).toContain(
+      'const actions: readonly ActionDefinition[] = [\n  createVm,\n  deployService,\n  rolloutService,\n  restartService,\n];'
+    );
     // Nothing lands in the repository itself.
     expect(existsSync(path.join(REPO, 'lambda/actions/restart-service.ts'))).toBe(false);
   });
@@ -62,7 +64,11 @@ describe('new-action', () => {
   it('writes a sample run in the recommended template', () => {
     const sample = JSON.parse(readFileSync(path.join(root, 'events/restart-service.json'), 'utf8')) as Record<string, unknown>;
     expect(sample).toEqual(
-      expect.objectContaining({ schema: 'port-kafka-lambda/run@1', action: 'restart_service', runId: expect.stringMatching(/^r_[A-Za-z0-9]{16}$/) })
+      expect.objectContaining({
+        schema: 'port-kafka-lambda/run@1',
+        action: 'restart_service',
+        runId: expect.stringMatching(/^r_[A-Za-z0-9]{16}$/),
+      })
     );
   });
 
@@ -86,7 +92,12 @@ describe('new-action', () => {
     const invoked = await runTool('invoke', ['events/restart-service.json', '--json'], { cwd: root });
     expect(invoked.code).toBe(0);
     expect(onlyFile(parseSummary(invoked.stdout)).runs).toEqual([
-      expect.objectContaining({ action: 'restart_service', status: 'SUCCESS', summary: 'restart_service finished for example-target', logCount: 2 }),
+      expect.objectContaining({
+        action: 'restart_service',
+        status: 'SUCCESS',
+        summary: 'restart_service finished for example-target',
+        logCount: 2,
+      }),
     ]);
   });
 
@@ -156,7 +167,10 @@ export { actions };
   });
 
   it('breaks a list that would get too long into one entry per line', async () => {
-    const out = await registerAction(index('[alpha, zulu, someFairlyLongActionName, anotherFairlyLongActionName]'), actionNames('one_more_long_action_name'));
+    const out = await registerAction(
+      index('[alpha, zulu, someFairlyLongActionName, anotherFairlyLongActionName]'),
+      actionNames('one_more_long_action_name')
+    );
     expect(out).toContain(
       'const actions: readonly ActionDefinition[] = [\n  alpha,\n  zulu,\n  someFairlyLongActionName,\n  anotherFairlyLongActionName,\n  oneMoreLongActionName,\n];'
     );
@@ -231,7 +245,9 @@ export { list as actions };
   });
 
   it('refuses an index.ts without the actions list', async () => {
-    await expect(registerAction('export const actions = loadActions();\n', actionNames('mike'))).rejects.toThrow(/register the action by hand/);
+    await expect(registerAction('export const actions = loadActions();\n', actionNames('mike'))).rejects.toThrow(
+      /register the action by hand/
+    );
     for (const file of ['export const actions = loadActions();\n', 'const actions = [alpha];\n', 'export const others = [alpha];\n', '']) {
       await expect(registerAction(file, actionNames('mike'))).rejects.toThrow(new InputError(NO_ARRAY));
     }

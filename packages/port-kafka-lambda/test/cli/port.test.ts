@@ -48,7 +48,9 @@ describe('port sync', () => {
     expect(lines).toContain('create_vm: to create (not in Port)');
     expect(lines).toContain('deploy_on_main_version (automation): to create (not in Port)');
     expect(lines).toContain('  + trigger.userInputs.properties.cpu: {"type":"number","title":"vCPUs","minimum":1,"maximum":64}');
-    expect(lines).toContain('  + trigger.userInputs.properties.registry_token: {"type":"string","title":"Registry token","encryption":"aes256-gcm"}');
+    expect(lines).toContain(
+      '  + trigger.userInputs.properties.registry_token: {"type":"string","title":"Registry token","encryption":"aes256-gcm"}'
+    );
     expect(lines.at(-1)).toBe('Dry run: 4 to create, 0 to update, 0 unchanged. Nothing was changed in Port.');
     expect(writes()).toEqual([]);
     expect(emu.actions.size).toBe(0);
@@ -71,7 +73,13 @@ describe('port sync', () => {
       trigger: { type: 'self-service', operation: 'CREATE', blueprintIdentifier: 'vm' },
       invocationMethod: { type: 'KAFKA', payload: { schema: 'port-kafka-lambda/run@1', action: 'create_vm', runId: '{{ .run.id }}' } },
     });
-    expect(createVm?.trigger.type === 'self-service' && createVm.trigger.userInputs.order).toEqual(['name', 'cpu', 'memory', 'storage', 'region']);
+    expect(createVm?.trigger.type === 'self-service' && createVm.trigger.userInputs.order).toEqual([
+      'name',
+      'cpu',
+      'memory',
+      'storage',
+      'region',
+    ]);
     expect(emu.actions.get('deploy_on_main_version')).toMatchObject({
       trigger: { type: 'automation', event: { type: 'ENTITY_UPDATED', blueprintIdentifier: 'service' } },
       invocationMethod: { payload: { action: 'deploy_on_main_version', inputs: { environment: 'dev' } } },
@@ -118,7 +126,10 @@ describe('port sync', () => {
     const sync = await portTool(['sync', '--only', 'create_vm']);
     expect(sync.code).toBe(0);
     expect(linesOf(sync.stdout)[0]).toBe('create_vm: updated');
-    expect(emu.requests.filter((r) => r.method === 'PUT').map((r) => `${r.path} ${r.status}`)).toEqual(['/v1/actions/create_vm 200', '/v1/actions/create_vm 200']);
+    expect(emu.requests.filter((r) => r.method === 'PUT').map((r) => `${r.path} ${r.status}`)).toEqual([
+      '/v1/actions/create_vm 200',
+      '/v1/actions/create_vm 200',
+    ]);
     const fixed = emu.actions.get('create_vm');
     expect(fixed?.title).toBe('Create a VM');
     // Set in Port, not in code: carried over by the PUT rather than reset.
@@ -135,7 +146,10 @@ describe('port sync', () => {
   });
 
   it('reports a definition Port refuses and goes on with the others (exit 1)', async () => {
-    emu.faults.push({ match: { method: 'POST', path: '/v1/actions' }, respond: { status: 422, body: { ok: false, error: 'invalid_request', message: 'nope' } } });
+    emu.faults.push({
+      match: { method: 'POST', path: '/v1/actions' },
+      respond: { status: 422, body: { ok: false, error: 'invalid_request', message: 'nope' } },
+    });
     const result = await portTool(['sync']);
     expect(result.code).toBe(1);
     const lines = linesOf(result.stdout);
@@ -211,7 +225,10 @@ describe('port pull', () => {
       ].join('\n')
     );
     const check = await portTool(['sync', '--check'], { env: { PORT_KAFKA_APP: app } });
-    expect(linesOf(check.stdout)).toEqual(['create_vm: unchanged', 'Check: 0 to create, 0 to update, 1 unchanged. Nothing was changed in Port.']);
+    expect(linesOf(check.stdout)).toEqual([
+      'create_vm: unchanged',
+      'Check: 0 to create, 0 to update, 1 unchanged. Nothing was changed in Port.',
+    ]);
     expect(check.code).toBe(0);
   });
 
@@ -237,7 +254,9 @@ describe('port pull', () => {
     const result = await portTool(['pull', 'restart_service', '--out', '-']);
     expect(result.code).toBe(0);
     expect(result.stderr.split('\n')[1]).toBe('pull: warning: inputs.reason: dependsOn not expressed in zod (a sync removes it from Port)');
-    expect(result.stdout).toContain(['const restartServiceInputs = z.object({', '  force: z.boolean().default(false),', '  reason: z.string().min(3),', '});'].join('\n'));
+    expect(result.stdout).toContain(
+      ['const restartServiceInputs = z.object({', '  force: z.boolean().default(false),', '  reason: z.string().min(3),', '});'].join('\n')
+    );
   });
 
   it('refuses an unknown action, an automation, and replacing a file without --force (exit 2)', async () => {

@@ -11,13 +11,25 @@ const SAMPLES: Record<string, (file: JsonFile) => void> = {
     expect(f.kind).toBe('runs');
     expect(f.records).toEqual([expect.objectContaining({ topic: `${ORG}.runs`, partition: 0, offset: 0, status: 'succeeded' })]);
     expect(f.runs).toEqual([
-      expect.objectContaining({ id: 'r_q2mGf9ZYkFRnZJjB', action: 'create_vm', status: 'SUCCESS', logCount: 2, entities: ['vm/vm-q2mgf9zykfrnzjjb'] }),
+      expect.objectContaining({
+        id: 'r_q2mGf9ZYkFRnZJjB',
+        action: 'create_vm',
+        status: 'SUCCESS',
+        logCount: 2,
+        entities: ['vm/vm-q2mgf9zykfrnzjjb'],
+      }),
     ]);
     expect(f.runs[0]?.summary).toBe('Created small VM vm-q2mgf9zykfrnzjjb in eu-west-1');
   },
   'v2-compat-run-deploy-service.json': (f) => {
     expect(f.runs).toEqual([
-      expect.objectContaining({ id: 'r_Vb7dK2pQx9LmN4sT', action: 'deploy_service', status: 'SUCCESS', logCount: 4, summary: 'Deployed checkout 1.4.2 to staging' }),
+      expect.objectContaining({
+        id: 'r_Vb7dK2pQx9LmN4sT',
+        action: 'deploy_service',
+        status: 'SUCCESS',
+        logCount: 4,
+        summary: 'Deployed checkout 1.4.2 to staging',
+      }),
     ]);
   },
   'recommended-run-create-vm.json': (f) => {
@@ -62,11 +74,27 @@ const SAMPLES: Record<string, (file: JsonFile) => void> = {
     // A durable action, run in-process with its waits skipped: the record waited for the run's end.
     expect(f.records).toEqual([expect.objectContaining({ status: 'succeeded', reason: 'succeeded' })]);
     expect(f.runs).toEqual([
-      expect.objectContaining({ id: 'r_Rl5kF8wQz2NcT7pY', status: 'SUCCESS', statusLabel: 'healthy', summary: 'Rolled out checkout 1.5.0 to staging: 3/3 replicas healthy' }),
+      expect.objectContaining({
+        id: 'r_Rl5kF8wQz2NcT7pY',
+        status: 'SUCCESS',
+        statusLabel: 'healthy',
+        summary: 'Rolled out checkout 1.5.0 to staging: 3/3 replicas healthy',
+      }),
     ]);
     const durable = (f.runs[0] as unknown as { durable?: { status: string; steps: { name: string }[] } }).durable;
     expect(durable?.status).toBe('SUCCEEDED');
-    expect(durable?.steps.map((s) => s.name)).toEqual(['claim', 'status', 'pickup', 'validate', 'log', 'start deployment', 'link', 'service healthy', 'upsert service', 'report']);
+    expect(durable?.steps.map((s) => s.name)).toEqual([
+      'claim',
+      'status',
+      'pickup',
+      'validate',
+      'log',
+      'start deployment',
+      'link',
+      'service healthy',
+      'upsert service',
+      'report',
+    ]);
   },
   'batch-malformed-record.json': (f) => {
     expect(f.records.map((r) => [r.offset, r.status, r.reason])).toEqual([
@@ -86,7 +114,9 @@ describe('invoke on the bundled samples', () => {
   beforeAll(async () => {
     // One process per sample, in parallel: each is a fresh emulator and handler.
     await Promise.all(
-      Object.keys(SAMPLES).map(async (name) => results.set(name, await runTool('invoke', [`events/${name}`, '--json', ...(EXTRA_ARGS[name] ?? [])])))
+      Object.keys(SAMPLES).map(async (name) =>
+        results.set(name, await runTool('invoke', [`events/${name}`, '--json', ...(EXTRA_ARGS[name] ?? [])]))
+      )
     );
   }, 60_000);
 

@@ -33,7 +33,14 @@ describe('to-kafka-event', () => {
     expect(event.eventSource).toBe('SelfManagedKafka');
     expect(records).toHaveLength(1);
     expect(records[0]).toEqual(
-      expect.objectContaining({ group: 'org_sYG4DOJZNGy8bYnt.runs-0', key: null, topic: 'org_sYG4DOJZNGy8bYnt.runs', partition: 0, offset: 0, tombstone: false })
+      expect.objectContaining({
+        group: 'org_sYG4DOJZNGy8bYnt.runs-0',
+        key: null,
+        topic: 'org_sYG4DOJZNGy8bYnt.runs',
+        partition: 0,
+        offset: 0,
+        tombstone: false,
+      })
     );
     expect(records[0]?.value).toEqual(readSample('v1-run-create-vm.json'));
     // The trigger time, so converting twice gives the same file.

@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { setImmediate as nextMacrotask, setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
-import { batches, type BatchLimits } from '../../src/consumer/batches.js';
+import { type BatchLimits, batches } from '../../src/consumer/batches.js';
 
 /**
  * An async iterable the test feeds over time, like a Kafka stream: `next()`
@@ -90,7 +90,7 @@ const afterPendingCallbacks = async <T>(promise: Promise<T>): Promise<Settled<T>
   let settled: Settled<T> = 'pending';
   promise.then(
     (value) => (settled = { value }),
-    (error: unknown) => (settled = { error }),
+    (error: unknown) => (settled = { error })
   );
   await new Promise<void>((resolve) => setImmediate(resolve));
   return settled;
@@ -208,7 +208,11 @@ describe('batches', () => {
     queue.push('aaaa', 'bbbb', 'cccc', 'dd', 'eeeeeeee', 'f');
     queue.end();
     const out = await within(500, collect(batches(queue, limitsOf({ maxBytes: 10 }))));
-    expect(out).toEqual([['aaaa', 'bbbb'], ['cccc', 'dd'], ['eeeeeeee', 'f']]);
+    expect(out).toEqual([
+      ['aaaa', 'bbbb'],
+      ['cccc', 'dd'],
+      ['eeeeeeee', 'f'],
+    ]);
   });
 
   it('a batch exactly at maxBytes is not cut early', async () => {
@@ -222,11 +226,7 @@ describe('batches', () => {
     const queue = new PushQueue<string>();
     queue.push('aaaa', 'bbbbbbb', 'c', 'd', 'e');
     queue.end();
-    expect(await collect(batches(queue, limitsOf({ maxBytes: 10, maxRecords: 2 })))).toEqual([
-      ['aaaa'],
-      ['bbbbbbb', 'c'],
-      ['d', 'e'],
-    ]);
+    expect(await collect(batches(queue, limitsOf({ maxBytes: 10, maxRecords: 2 })))).toEqual([['aaaa'], ['bbbbbbb', 'c'], ['d', 'e']]);
   });
 
   it('a single record larger than maxBytes makes a batch of one, read first or carried', async () => {
@@ -234,13 +234,7 @@ describe('batches', () => {
     const queue = new PushQueue<string>();
     queue.push(big, 'a', 'b', big, big, 'c');
     queue.end();
-    expect(await within(500, collect(batches(queue, limitsOf({ maxBytes: 10 }))))).toEqual([
-      [big],
-      ['a', 'b'],
-      [big],
-      [big],
-      ['c'],
-    ]);
+    expect(await within(500, collect(batches(queue, limitsOf({ maxBytes: 10 }))))).toEqual([[big], ['a', 'b'], [big], [big], ['c']]);
   });
 
   it('yields the partial batch when the source ends, then ends, without waiting for the window', async () => {
@@ -335,7 +329,7 @@ describe('batches properties', () => {
   const gap = fc.oneof(
     { weight: 5, arbitrary: fc.constant(0) },
     { weight: 3, arbitrary: fc.constant(-1) },
-    { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }
   );
   const wait = async (ms: number): Promise<void> => {
     if (ms === -1) await nextMacrotask();
@@ -371,9 +365,9 @@ describe('batches properties', () => {
             expect(batch.length).toBeLessThanOrEqual(limits.maxRecords);
             if (batch.length > 1) expect(batch.reduce((sum, item) => sum + item.size, 0)).toBeLessThanOrEqual(limits.maxBytes);
           }
-        },
+        }
       ),
-      { numRuns: 120 },
+      { numRuns: 120 }
     );
   });
 
@@ -401,9 +395,9 @@ describe('batches properties', () => {
           const flat = out.flat();
           expect(flat).toEqual(gaps.slice(0, flat.length).map((_, index) => index));
           for (const batch of out) expect(batch.length).toBeLessThanOrEqual(maxRecords);
-        },
+        }
       ),
-      { numRuns: 60 },
+      { numRuns: 60 }
     );
   });
 });

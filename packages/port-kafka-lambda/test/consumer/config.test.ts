@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { ConsumerConfigError, loadConsumerConfig, MAX_BATCH_BYTES } from '../../src/consumer/config.js';
 import { PORT_REGIONS } from '../../src/port/regions.js';
 
@@ -80,7 +80,7 @@ describe('consumer configuration', () => {
         CONSUMER_NAME: 'worker-1',
         DURABLE_DRAIN_SECONDS: '5',
         DURABLE_WAIT_SCALE: '0.01',
-      }),
+      })
     );
     expect(config).toMatchObject({
       durableDrainMs: 5_000,
@@ -127,7 +127,7 @@ describe('consumer configuration', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^KAFKA_BROKERS\b/);
       expect(lines[0]).toContain(JSON.stringify(entry));
-    },
+    }
   );
 
   it('rejects a KAFKA_BROKERS list with no entries', () => {
@@ -152,7 +152,7 @@ describe('consumer configuration', () => {
         expect(lines).toHaveLength(1);
         expect(lines[0]).toMatch(/^KAFKA_CONSUMER_GROUP: /);
         expect(lines[0]).toContain(`${ORG}.<name>`);
-      },
+      }
     );
 
     it('rejects characters Kafka does not allow in a group id', () => {
@@ -181,7 +181,7 @@ describe('consumer configuration', () => {
         // A missing org id or username also makes the group unverifiable, but only the parse problem is reported.
         expect(lines).toEqual([expect.stringMatching(new RegExp(`^${name}: is required`))]);
       }
-    },
+    }
   );
 
   it('treats empty optional variables as unset (defaults apply)', () => {
@@ -196,7 +196,7 @@ describe('consumer configuration', () => {
         KAFKA_CONSUME_CHANGE_LOG: '',
         BATCH_TIMEOUT_SECONDS: '',
         CONSUMER_NAME: '',
-      }),
+      })
     );
     expect(config).toMatchObject({
       brokers: [...PORT_REGIONS.eu.brokers],
@@ -231,7 +231,7 @@ describe('consumer configuration', () => {
   describe('never reveals the password', () => {
     const leaks = (error: Error): string[] =>
       [error.message, String(error), inspect(error, { depth: 10 }), JSON.stringify(error), String(error.stack)].filter((text) =>
-        text.includes(PASSWORD),
+        text.includes(PASSWORD)
       );
 
     it.each<[string, NodeJS.ProcessEnv]>([

@@ -1,5 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
 import { inspect } from 'node:util';
+import { describe, expect, it } from '@jest/globals';
 import {
   AuthenticationError,
   MultipleErrors,
@@ -9,7 +9,7 @@ import {
   TimeoutError,
   UserError,
 } from '@platformatic/kafka';
-import { explainKafkaError, KafkaConsumeError, type ExplainContext, type KafkaFailureReason } from '../../src/consumer/errors.js';
+import { type ExplainContext, explainKafkaError, KafkaConsumeError, type KafkaFailureReason } from '../../src/consumer/errors.js';
 
 const ORG = 'org_sYG4DOJZNGy8bYnt';
 const PASSWORD = 'Pa55w0rd-RECOGNISABLE-7f3c9e';
@@ -45,14 +45,13 @@ const trees = {
               SASL_AUTHENTICATE,
               2,
               { '/': [58, 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512'] },
-              {},
+              {}
             ),
           }),
-        }),
+        })
     ),
   forbiddenGroup: () => new MultipleErrors('Joining the group failed.', [new ProtocolError(30, null)]),
-  forbiddenTopic: () =>
-    new MultipleErrors('Metadata request failed.', [new ResponseError(METADATA, 12, { '/topics/0': [29, null] }, {})]),
+  forbiddenTopic: () => new MultipleErrors('Metadata request failed.', [new ResponseError(METADATA, 12, { '/topics/0': [29, null] }, {})]),
   bareForbiddenTopic: () => new ProtocolError(29, null),
   unknownTopic: () => new MultipleErrors('Consuming failed.', [new UserError(`Unknown topic ${ORG}.change.log.`)]),
   unreachable: () =>
@@ -60,14 +59,14 @@ const trees = {
       (broker) =>
         new NetworkError(`Connection to ${broker} failed.`, {
           cause: systemError('ECONNREFUSED', `connect ECONNREFUSED 127.0.0.1:${broker.split(':')[1] ?? ''}`),
-        }),
+        })
     ),
   unresolvable: () =>
     cannotConnect(
       (broker) =>
         new NetworkError(`Connection to ${broker} failed.`, {
           cause: systemError('ENOTFOUND', `getaddrinfo ENOTFOUND ${broker.split(':')[0] ?? ''}`),
-        }),
+        })
     ),
   timeout: () => new MultipleErrors('Consuming failed.', [new TimeoutError('Request timed out.')]),
   badCa: () =>
@@ -75,7 +74,7 @@ const trees = {
       (broker) =>
         new NetworkError(`Connection to ${broker} failed.`, {
           cause: systemError('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),
-        }),
+        })
     ),
 };
 
@@ -115,14 +114,16 @@ describe('explainKafkaError', () => {
     (tree) => {
       const message = explainKafkaError(trees[tree](), ctx).message;
       for (const broker of BROKERS) expect(message).toContain(broker);
-    },
+    }
   );
 
   it('prefers the credentials over the network failure they caused', () => {
     // One broker refused the connection, another rejected the password: the password is what to fix.
     const mixed = new MultipleErrors('Cannot connect to any broker.', [
       trees.unreachable(),
-      new NetworkError('Connection failed.', { cause: new AuthenticationError('SASL authentication failed.', { cause: new ProtocolError(58) }) }),
+      new NetworkError('Connection failed.', {
+        cause: new AuthenticationError('SASL authentication failed.', { cause: new ProtocolError(58) }),
+      }),
     ]);
     expect(explainKafkaError(mixed, ctx).reason).toBe('authentication');
   });

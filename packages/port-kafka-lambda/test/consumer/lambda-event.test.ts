@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
+  type ConsumedRecord,
   estimateEventBytes,
   toLambdaKafkaEvent,
   toLambdaRecord,
   UnsafeKafkaNumberError,
-  type ConsumedRecord,
 } from '../../src/consumer/lambda-event.js';
 
 const record = (overrides: Partial<ConsumedRecord> = {}): ConsumedRecord => ({
@@ -31,7 +31,7 @@ describe('toLambdaKafkaEvent', () => {
         record({ topic: 'my-topic.v2', partition: 1, offset: 4n }),
         record({ topic: 'org_abc123.change.log', partition: 2, offset: 8n }),
       ],
-      { bootstrapServers: BROKERS },
+      { bootstrapServers: BROKERS }
     );
     expect(Object.keys(event.records)).toEqual(['org_abc123.change.log-2', 'my-topic.v2-10', 'org_abc123.change.log-0', 'my-topic.v2-1']);
     expect(event.records['org_abc123.change.log-2']?.map((r) => r.offset)).toEqual([7, 8]);
@@ -50,7 +50,7 @@ describe('toLambdaKafkaEvent', () => {
         record({ partition: 1, offset: 1n }),
         record({ partition: 0, offset: 4n }),
       ],
-      { bootstrapServers: BROKERS },
+      { bootstrapServers: BROKERS }
     );
     expect(event.records['org_abc123.runs-0']?.map((r) => r.offset)).toEqual([3, 4, 5, 9]);
     expect(event.records['org_abc123.runs-1']?.map((r) => r.offset)).toEqual([1, 2]);
@@ -89,8 +89,14 @@ describe('toLambdaRecord', () => {
   it('renders a record exactly as Lambda does (base64 key and value, numbers, CREATE_TIME by default)', () => {
     expect(
       toLambdaRecord(
-        record({ partition: 3, offset: 42n, key: Buffer.from('run_1'), value: Buffer.from('hello'), headers: [['h', Buffer.from([0, 255])]] }),
-      ),
+        record({
+          partition: 3,
+          offset: 42n,
+          key: Buffer.from('run_1'),
+          value: Buffer.from('hello'),
+          headers: [['h', Buffer.from([0, 255])]],
+        })
+      )
     ).toEqual({
       topic: 'org_abc123.runs',
       partition: 3,
@@ -133,7 +139,7 @@ describe('toLambdaRecord', () => {
           ['a', Buffer.from('3')],
           ['a', Buffer.from('4')],
         ],
-      }),
+      })
     );
     expect(converted.headers).toEqual([{ a: [0x31] }, { b: [0x32] }, { a: [0x33] }, { a: [0x34] }]);
     for (const header of converted.headers) expect(Object.keys(header)).toHaveLength(1);
@@ -147,8 +153,8 @@ describe('toLambdaRecord', () => {
             ['n', null],
             ['e', Buffer.alloc(0)],
           ],
-        }),
-      ).headers,
+        })
+      ).headers
     ).toEqual([{ n: [] }, { e: [] }]);
   });
 
@@ -159,7 +165,7 @@ describe('toLambdaRecord', () => {
           ['__proto__', Buffer.from([1, 2])],
           ['constructor', Buffer.from([3])],
         ],
-      }),
+      })
     );
     const [proto, ctor] = converted.headers;
     expect(proto && Object.hasOwn(proto, '__proto__')).toBe(true);
@@ -178,7 +184,7 @@ describe('toLambdaRecord', () => {
     // "No timestamp" (-1) is a legal Kafka value and must not stall the partition.
     expect(toLambdaRecord(record({ timestamp: -1n })).timestamp).toBe(-1);
     expect(() => toLambdaKafkaEvent([record(), record({ offset: 2n ** 60n })], { bootstrapServers: BROKERS })).toThrow(
-      UnsafeKafkaNumberError,
+      UnsafeKafkaNumberError
     );
   });
 });
@@ -227,7 +233,7 @@ describe('estimateEventBytes', () => {
       fc.string({ unit: 'grapheme', maxLength: 20 }),
       // JSON escapes and 2-, 3- and 4-byte UTF-8
       fc.string({ unit: fc.constantFrom('\u0000', '\u001f', '\n', '"', '\\', 'é', '中', '😀', 'a'), maxLength: 20 }),
-      fc.constantFrom('__proto__', 'constructor', 'traceparent'),
+      fc.constantFrom('__proto__', 'constructor', 'traceparent')
     );
     const arbitraryRecord = fc.record({
       topic: fc.stringMatching(/^[a-zA-Z0-9._-]{1,249}$/),
@@ -248,7 +254,7 @@ describe('estimateEventBytes', () => {
         expect(estimate).toBeGreaterThanOrEqual(Buffer.byteLength(json));
         expect(estimate).toBeLessThanOrEqual(2 * json.length + 300);
       }),
-      { numRuns: 500 },
+      { numRuns: 500 }
     );
   });
 });

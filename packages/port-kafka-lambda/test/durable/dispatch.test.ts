@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { defineAction } from '../../src/actions/define.js';
 import { defineApp, type PortKafkaApp } from '../../src/app.js';
@@ -92,7 +92,11 @@ const container = (options: { ledger?: RunLedger; executor?: string | undefined;
     DURABLE_EXECUTION_TIMEOUT_SECONDS: '86400',
     // A record left for a retry comes back as a batch item failure rather than a thrown batch.
     REPORT_BATCH_ITEM_FAILURES: 'true',
-    ...('executor' in options ? (options.executor === undefined ? {} : { DURABLE_EXECUTOR_FUNCTION: options.executor }) : { DURABLE_EXECUTOR_FUNCTION: `${lambda.arnOf(EXECUTOR)}:live` }),
+    ...('executor' in options
+      ? options.executor === undefined
+        ? {}
+        : { DURABLE_EXECUTOR_FUNCTION: options.executor }
+      : { DURABLE_EXECUTOR_FUNCTION: `${lambda.arnOf(EXECUTOR)}:live` }),
   };
   const config = loadConfig(env);
   const logger = createLogger({ logLevel: 'SILENT' });
@@ -126,9 +130,19 @@ describe('dispatching durable runs to the run executor', () => {
     expect(emulator.getRun(quickId)?.status).toBe('SUCCESS');
     expect(lambda.requests).toHaveLength(1);
     const [request] = lambda.requests;
-    expect(request).toMatchObject({ functionName: `${lambda.arnOf(EXECUTOR)}:live`, invocationType: 'Event', executionName: `run-${runId}`, status: 202 });
+    expect(request).toMatchObject({
+      functionName: `${lambda.arnOf(EXECUTOR)}:live`,
+      invocationType: 'Event',
+      executionName: `run-${runId}`,
+      status: 202,
+    });
     const payload = DurableRunPayload.parse(JSON.parse(request?.payload ?? '{}'));
-    expect(payload).toMatchObject({ v: 1, attempt: 1, run: { runId, action: 'rollout_long', inputs: { version: '2.0.0' } }, record: { partition: 0, offset: 100 } });
+    expect(payload).toMatchObject({
+      v: 1,
+      attempt: 1,
+      run: { runId, action: 'rollout_long', inputs: { version: '2.0.0' } },
+      record: { partition: 0, offset: 100 },
+    });
     const entry = await ledger.get(runId);
     expect(entry).toMatchObject({ owner: `durable/run-${runId}`, policy: 'fail', attempt: 1 });
     expect(payload.acceptedAt).toBe(entry?.claimedAt);
@@ -167,7 +181,7 @@ describe('dispatching durable runs to the run executor', () => {
     expect(emulator.getRun(runId)?.status).toBe('IN_PROGRESS');
   });
 
-  it('leaves the record for a retry while Lambda throttles, then starts the execution with the first claim\'s payload', async () => {
+  it("leaves the record for a retry while Lambda throttles, then starts the execution with the first claim's payload", async () => {
     const runId = newRunId('throttle');
     emulator.createRun({ id: runId, action: 'rollout_long' });
     const ledger = new MemoryRunLedger();
@@ -224,7 +238,11 @@ describe('dispatching durable runs to the run executor', () => {
       const runs: Promise<unknown>[] = [];
       // Stands in for Lambda running the durable function it was asked to start.
       lambda.onStart((execution) => {
-        runs.push(new LocalDurableTestRunner({ handlerFunction: durableExecutor(emulator, app.actions, { ledger }) }).run({ payload: execution.payload }));
+        runs.push(
+          new LocalDurableTestRunner({ handlerFunction: durableExecutor(emulator, app.actions, { ledger }) }).run({
+            payload: execution.payload,
+          })
+        );
       });
       const c = container({ ledger });
       const event = runsEvent([v1Run('rollout_long', { version: '3.0.0' }, runId)]);

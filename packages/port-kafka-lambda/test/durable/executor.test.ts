@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { defineAction } from '../../src/actions/define.js';
 import { type PortEmulator, startPortEmulator } from '../../src/emulator/index.js';
-import { INTERRUPTED_SUMMARY } from '../../src/runs/report.js';
 import { MemoryRunLedger } from '../../src/runs/ledger/memory.js';
+import { INTERRUPTED_SUMMARY } from '../../src/runs/report.js';
 import { crashOnce, durableExecutor, newRunId, payloadFor } from './support.js';
 
 /*
@@ -45,7 +45,7 @@ describe('durable run executor', () => {
             await ctx.setStatusLabel(`check ${attempt}`);
             return attempt >= 3 ? { ready: 3 } : undefined;
           },
-          { interval: '30s', timeout: '10m' },
+          { interval: '30s', timeout: '10m' }
         );
         await ctx.addLink(`https://deploy.example.com/${deployment.id}`);
         return { summary: `Rolled out ${inputs.version} (${healthy.ready} ready)` };
@@ -59,7 +59,11 @@ describe('durable run executor', () => {
 
     expect(execution.getStatus()).toBe('SUCCEEDED');
     expect(execution.getResult()).toEqual({ status: 'SUCCESS', reason: 'succeeded' });
-    expect(emulator.getRun(runId)).toMatchObject({ status: 'SUCCESS', summary: 'Rolled out 1.2.3 (3 ready)', link: ['https://deploy.example.com/dep-1.2.3'] });
+    expect(emulator.getRun(runId)).toMatchObject({
+      status: 'SUCCESS',
+      summary: 'Rolled out 1.2.3 (3 ready)',
+      link: ['https://deploy.example.com/dep-1.2.3'],
+    });
     // The 20-minute wait ended the invocation: the handler ran again from the top, and the
     // step and the log line before the wait were replayed from their checkpoints.
     expect(execution.getInvocations().length).toBeGreaterThan(1);
@@ -154,18 +158,22 @@ describe('durable run executor', () => {
     expect(messages(runId).at(-1)).toMatch(/^Failed after \w+: WaitUntilTimeoutError: "service healthy" did not happen/);
   });
 
-  it('a step that throws fails the run with the step\'s message; retries are opt-in', async () => {
+  it("a step that throws fails the run with the step's message; retries are opt-in", async () => {
     let attempts = 0;
     const action = defineAction({
       identifier: 'flaky',
       durable: true,
       inputs: z.object({}),
       async handler(_input, ctx) {
-        await ctx.step('call api', async () => {
-          attempts += 1;
-          if (attempts < 3) throw new Error(`api said no (${attempts})`);
-          return 'ok';
-        }, { retries: 2, retryDelay: '5s' });
+        await ctx.step(
+          'call api',
+          async () => {
+            attempts += 1;
+            if (attempts < 3) throw new Error(`api said no (${attempts})`);
+            return 'ok';
+          },
+          { retries: 2, retryDelay: '5s' }
+        );
         await ctx.step('second', async () => {
           throw new TypeError('bad response shape');
         });

@@ -11,7 +11,7 @@ describe('durable execution names', () => {
     expect(executionName('r_Rl5kF8wQz2NcT7pY', 2)).toBe('run-r_Rl5kF8wQz2NcT7pY-a2');
   });
 
-  it('keeps ids outside Lambda\'s alphabet or length apart with a hash, within 1-64 of [A-Za-z0-9_-]', () => {
+  it("keeps ids outside Lambda's alphabet or length apart with a hash, within 1-64 of [A-Za-z0-9_-]", () => {
     const odd = ['r.with.dots', 'r/with/slash', 'r with space', `r_${'x'.repeat(80)}`, `r_${'x'.repeat(80)}y`];
     const names = odd.map((id) => executionName(id, 3));
     for (const name of names) expect(name).toMatch(EXECUTION_NAME);
@@ -32,7 +32,7 @@ describe('durations', () => {
     expect(durationMs(text)).toBe(ms);
   });
 
-  it('reads the SDK\'s object form and prints compactly', () => {
+  it("reads the SDK's object form and prints compactly", () => {
     expect(durationMs({ minutes: 20, seconds: 5 })).toBe(1_205_000);
     expect(formatDuration(5_400_000)).toBe('1h30m');
   });
@@ -43,11 +43,11 @@ describe('durations', () => {
 
   it('a malformed time limit fails when the action is defined, not when a run arrives', () => {
     expect(() =>
-      defineAction({ identifier: 'bad', durable: { timeout: '2 hours' }, inputs: z.object({}), handler: async () => undefined }),
+      defineAction({ identifier: 'bad', durable: { timeout: '2 hours' }, inputs: z.object({}), handler: async () => undefined })
     ).toThrow(/"2 hours" is not a duration/);
   });
 
-  it('caps a run\'s time limit by the execution timeout less the report margin', () => {
+  it("caps a run's time limit by the execution timeout less the report margin", () => {
     const day = 86_400_000;
     const action = (timeout?: string) => ({ durable: timeout === undefined ? (true as const) : { timeout } });
     expect(timeLimitMs(action('2h'), day)).toBe(7_200_000);
@@ -64,8 +64,12 @@ describe('invoke flags for durable actions', () => {
     expect(parseInvokeArgs(['events/', '--skip-waits'])).toMatchObject({ skipWaits: true });
     expect(parseInvokeArgs(['events/', '--wait-scale', '0.01'])).toMatchObject({ skipWaits: false, waitScale: 0.01 });
     expect(parseInvokeArgs(['events/'])).not.toHaveProperty('waitScale');
-    expect(() => parseInvokeArgs(['events/', '--wait-scale', '2'])).toThrow('--wait-scale: expected a factor above 0 and at most 1, got "2"');
+    expect(() => parseInvokeArgs(['events/', '--wait-scale', '2'])).toThrow(
+      '--wait-scale: expected a factor above 0 and at most 1, got "2"'
+    );
     expect(() => parseInvokeArgs(['events/', '--wait-scale', '0'])).toThrow(/--wait-scale/);
-    expect(() => parseInvokeArgs(['events/', '--skip-waits', '--wait-scale', '0.5'])).toThrow('--skip-waits and --wait-scale exclude each other');
+    expect(() => parseInvokeArgs(['events/', '--skip-waits', '--wait-scale', '0.5'])).toThrow(
+      '--skip-waits and --wait-scale exclude each other'
+    );
   });
 });

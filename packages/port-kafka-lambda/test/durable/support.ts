@@ -1,5 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { type DurableLambdaHandler, InvocationStatus, withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { ActionDefinition } from '../../src/actions/define.js';
 import { createDurableRunHandler, type DurableExecutorOptions } from '../../src/durable/executor.js';
 import type { DurableRunPayload } from '../../src/durable/payload.js';
@@ -16,10 +16,22 @@ let seq = 0;
 const newRunId = (prefix = 'dur') => `r_${prefix}${++seq}${Math.random().toString(36).slice(2, 8)}`;
 
 /** The payload the dispatcher would send for a v1 run of `action`. */
-const payloadFor = (runId: string, action: string, inputs: Record<string, unknown> = {}, extra: Partial<DurableRunPayload> = {}): DurableRunPayload => {
+const payloadFor = (
+  runId: string,
+  action: string,
+  inputs: Record<string, unknown> = {},
+  extra: Partial<DurableRunPayload> = {}
+): DurableRunPayload => {
   const normalized = normalizeRun(v1Run(action, inputs, runId));
   if (!normalized.ok) throw new Error(`test message does not normalize: ${normalized.detail}`);
-  return { v: 1, run: normalized.value, record: { topic: RUNS_TOPIC, partition: 0, offset: 7 }, acceptedAt: Date.now(), attempt: 1, ...extra };
+  return {
+    v: 1,
+    run: normalized.value,
+    record: { topic: RUNS_TOPIC, partition: 0, offset: 7 },
+    acceptedAt: Date.now(),
+    attempt: 1,
+    ...extra,
+  };
 };
 
 const silentLogger = () => new Logger({ serviceName: 'test', logLevel: 'SILENT' });
@@ -28,19 +40,24 @@ const silentLogger = () => new Logger({ serviceName: 'test', logLevel: 'SILENT' 
 const durableExecutor = (
   emulator: PortEmulator,
   actions: readonly ActionDefinition[],
-  extra: Partial<DurableExecutorOptions> & { ledger?: RunLedger } = {},
+  extra: Partial<DurableExecutorOptions> & { ledger?: RunLedger } = {}
 ): DurableLambdaHandler => {
   const credentials = async () => ({ ...DEFAULT_EMULATOR_CLIENT });
   return withDurableExecution(
     createDurableRunHandler({
       actions,
-      port: createPortClient({ baseUrl: emulator.url, credentials, timeoutMs: 2_000, retry: { retries: 1, baseDelayMs: 5, maxDelayMs: 10, budgetMs: 500 } }),
+      port: createPortClient({
+        baseUrl: emulator.url,
+        credentials,
+        timeoutMs: 2_000,
+        retry: { retries: 1, baseDelayMs: 5, maxDelayMs: 10, budgetMs: 500 },
+      }),
       credentials,
       logger: silentLogger(),
       ledger: extra.ledger ?? new MemoryRunLedger(),
       functionName: 'run-executor-test',
       ...extra,
-    }),
+    })
   );
 };
 

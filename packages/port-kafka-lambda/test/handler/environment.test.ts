@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../src/config.js';
 import { foreignRun } from '../../src/routing/ownership.js';
 import { CHANGES_TOPIC, kafkaEvent, kafkaRecord, lambdaContext, loadEvent, runsEvent } from '../../src/testing/factories.js';
-import { captureLogs } from '../../src/testing/logs.js';
 import type { Harness } from '../../src/testing/harness.js';
+import { captureLogs } from '../../src/testing/logs.js';
 import { createHarness } from '../helpers/harness.js';
 
 /**
@@ -28,7 +28,7 @@ describe('BACKEND_ENVIRONMENT', () => {
     h = undefined;
   });
 
-  it('runs its own environment\'s runs and skips the rest, without a word to Port about them', async () => {
+  it("runs its own environment's runs and skips the rest, without a word to Port about them", async () => {
     h = await createHarness({ config: { backendEnvironment: 'prod' }, logLevel: 'DEBUG' });
     for (const id of ['r_prod', 'r_staging', 'r_none']) h.emulator.createRun({ id, action: 'vm_create_vm' });
     const logs = captureLogs();
@@ -68,7 +68,7 @@ describe('BACKEND_ENVIRONMENT', () => {
     expect(h.lastOutcomes()[0]?.reason).not.toBe('other-environment');
   });
 
-  it('keeps the more specific reasons of other consumers\' messages', () => {
+  it("keeps the more specific reasons of other consumers' messages", () => {
     expect(foreignRun(loadEvent('edge-cases/agent-webhook-run.json'), 'prod')).toBe('agent-run');
     expect(foreignRun(loadEvent('edge-cases/workflow-node-run.json'), 'prod')).toBe('workflow-node-run');
     expect(foreignRun(run('r_x', 'prod'), 'prod')).toBeUndefined();

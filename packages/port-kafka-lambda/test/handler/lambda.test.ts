@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { defineApp } from '../../src/app.js';
-import { startPortEmulator } from '../../src/emulator/index.js';
-import { DEFAULT_EMULATOR_CLIENT } from '../../src/emulator/index.js';
+import { DEFAULT_EMULATOR_CLIENT, startPortEmulator } from '../../src/emulator/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { createLambdaHandler } from '../../src/lambda.js';
 import { entryState } from '../../src/runs/ledger/ledger.js';
@@ -39,7 +38,9 @@ describe('createLambdaHandler', () => {
     const build = () => createLambdaHandler(app, { PORT_ORG_ID: ORG_ID, PORT_CLIENT_ID: 'only-the-id' });
 
     expect(build).toThrow(ConfigError);
-    expect(build).toThrow(/^Port credentials are not configured: set PORT_CREDENTIALS_SECRET_ARN, or both PORT_CLIENT_ID and PORT_CLIENT_SECRET$/);
+    expect(build).toThrow(
+      /^Port credentials are not configured: set PORT_CREDENTIALS_SECRET_ARN, or both PORT_CLIENT_ID and PORT_CLIENT_SECRET$/
+    );
   });
 
   it('keeps its runs in the DynamoDB table named by RUN_LEDGER_TABLE, found through AWS_ENDPOINT_URL_DYNAMODB', async () => {

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { defineAction } from '../../src/actions/define.js';
 import { defineChangeHandler } from '../../src/changes/define.js';
@@ -10,10 +10,10 @@ import { BatchRetryError, createHandler } from '../../src/handler.js';
 import { MemoryParker } from '../../src/parking/parker.js';
 import { createPortClient } from '../../src/port/client.js';
 import { MemoryRunLedger } from '../../src/runs/ledger/memory.js';
-import { CHANGES_TOPIC, kafkaEvent, kafkaRecord, lambdaContext, loadEvent, ORG_ID, v1Run } from '../../src/testing/factories.js';
-import { captureLogs } from '../../src/testing/logs.js';
 import { ConsumerMetrics } from '../../src/telemetry/metrics.js';
 import { MetricName } from '../../src/telemetry/names.js';
+import { CHANGES_TOPIC, kafkaEvent, kafkaRecord, lambdaContext, loadEvent, ORG_ID, v1Run } from '../../src/testing/factories.js';
+import { captureLogs } from '../../src/testing/logs.js';
 
 const NAMESPACE = 'PortKafkaLambdaTest';
 const SERVICE = 'metrics-test';
@@ -83,7 +83,12 @@ describe('handler metrics (EMF through Powertools Metrics)', () => {
       retry: { retries: 2, baseDelayMs: 5, maxDelayMs: 20, budgetMs: 2_000 },
       onRetry: metrics.portRetry,
     });
-    const ok = defineAction({ identifier: 'ok', aliases: ['ok_alias'], inputs: z.looseObject({}), handler: async () => ({ summary: 'done' }) });
+    const ok = defineAction({
+      identifier: 'ok',
+      aliases: ['ok_alias'],
+      inputs: z.looseObject({}),
+      handler: async () => ({ summary: 'done' }),
+    });
     const bad = defineAction({
       identifier: 'bad',
       inputs: z.looseObject({}),

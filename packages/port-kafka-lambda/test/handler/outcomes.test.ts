@@ -1,20 +1,12 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { defineAction } from '../../src/actions/define.js';
-import { InvalidEventError } from '../../src/handler.js';
 import { defineChangeHandler } from '../../src/changes/define.js';
-import {
-  CHANGES_TOPIC,
-  kafkaEvent,
-  kafkaRecord,
-  lambdaContext,
-  loadEvent,
-  RUNS_TOPIC,
-  v1Run,
-} from '../../src/testing/factories.js';
+import { InvalidEventError } from '../../src/handler.js';
+import { CHANGES_TOPIC, kafkaEvent, kafkaRecord, lambdaContext, loadEvent, RUNS_TOPIC, v1Run } from '../../src/testing/factories.js';
+import { captureLogs } from '../../src/testing/logs.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
-import { captureLogs } from '../../src/testing/logs.js';
 
 /** A test action that records the run ids it executes, in order. */
 const recorder = (identifier: string, delayMs = 0) => {
@@ -115,7 +107,12 @@ describe('handler outcomes', () => {
       lambdaContext()
     );
     const expected = ['agent-run', 'non-kafka-change-destination', 'tombstone', 'workflow-node-run'];
-    expect(h.lastOutcomes().map((o) => o.reason).sort()).toEqual(expected);
+    expect(
+      h
+        .lastOutcomes()
+        .map((o) => o.reason)
+        .sort()
+    ).toEqual(expected);
     expect(h.lastOutcomes().every((o) => o.status === 'skipped')).toBe(true);
     const skipped = logs.entries().filter((e) => e.message === 'Record skipped');
     expect(skipped.map((d) => [d.reason, d.level]).sort()).toEqual([
@@ -201,7 +198,12 @@ describe('handler outcomes', () => {
       lambdaContext()
     );
     expect(calls).toEqual(['r_dup1']);
-    expect(h.lastOutcomes().map((o) => o.reason).sort()).toEqual(['duplicate-in-batch', 'succeeded']);
+    expect(
+      h
+        .lastOutcomes()
+        .map((o) => o.reason)
+        .sort()
+    ).toEqual(['duplicate-in-batch', 'succeeded']);
   });
 
   it('aborts a change handler’s signal before the Lambda deadline', async () => {
@@ -240,8 +242,14 @@ describe('handler outcomes', () => {
     });
     h = await createHarness({ changeHandlers: [clock], config: { runDeadlineMarginMs: 2_000, runStartMinRemainingMs: 10 } });
     // Act: a 10 s invocation less the 2 s margin, then one already past the margin.
-    await h.handler(kafkaEvent([kafkaRecord({ topic: CHANGES_TOPIC, value: loadEvent('change-entity-update.json') })]), lambdaContext(10_000));
-    await h.handler(kafkaEvent([kafkaRecord({ topic: CHANGES_TOPIC, value: loadEvent('change-entity-update.json') })]), lambdaContext(1_500));
+    await h.handler(
+      kafkaEvent([kafkaRecord({ topic: CHANGES_TOPIC, value: loadEvent('change-entity-update.json') })]),
+      lambdaContext(10_000)
+    );
+    await h.handler(
+      kafkaEvent([kafkaRecord({ topic: CHANGES_TOPIC, value: loadEvent('change-entity-update.json') })]),
+      lambdaContext(1_500)
+    );
     // Assess
     expect(seen[0]?.remaining).toBeLessThanOrEqual(8_000);
     expect(seen[0]?.remaining).toBeGreaterThan(6_000);

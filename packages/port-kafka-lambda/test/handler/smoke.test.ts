@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHarness, type Harness } from '../helpers/harness.js';
 import { lambdaContext, loadEvent, runsEvent } from '../../src/testing/factories.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 
 describe('handler smoke', () => {
   let h: Harness;

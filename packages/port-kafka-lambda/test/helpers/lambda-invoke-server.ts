@@ -96,7 +96,11 @@ const startLambdaInvokeServer = async (options: { functions: readonly string[]; 
       if (!known.has(unqualified)) return error(404, 'ResourceNotFoundException', `Function not found: ${arn}`);
       const qualifierPart = arn.split(':')[7];
       if (qualifierPart === undefined) {
-        return error(400, 'InvalidParameterValueException', 'Durable functions must be invoked with a qualified ARN (a version or an alias)');
+        return error(
+          400,
+          'InvalidParameterValueException',
+          'Durable functions must be invoked with a qualified ARN (a version or an alias)'
+        );
       }
       let parsed: unknown;
       try {
@@ -108,7 +112,11 @@ const startLambdaInvokeServer = async (options: { functions: readonly string[]; 
       const existing = executions.get(name);
       if (existing) {
         if (existing.payloadHash !== hash(payload)) {
-          return error(409, 'DurableExecutionAlreadyStartedException', `Durable execution ${name} has already been started with a different payload`);
+          return error(
+            409,
+            'DurableExecutionAlreadyStartedException',
+            `Durable execution ${name} has already been started with a different payload`
+          );
         }
         return answer(202, { 'x-amz-durable-execution-arn': existing.arn });
       }

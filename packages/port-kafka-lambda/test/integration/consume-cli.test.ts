@@ -1,19 +1,20 @@
 // `npm run consume` as a user runs it: a separate process configured by environment
 // variables, reading a real Kafka broker set up like Port's and reporting to the Port API
 // emulator, stopped with real signals.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Producer } from 'kafkajs';
-import { DEFAULT_EMULATOR_CLIENT, startPortEmulator, type PortEmulator } from '../../src/emulator/index.js';
-import { v1Run } from '../../src/testing/factories.js';
-import { waitFor } from '../helpers/wait.js';
-import { createProducer, createTopics, startKafkaBroker, type KafkaBroker, type ScramUser } from '../kafka-broker/index.js';
-import { CLI, linesOf, REPO, run, SOURCE_CONDITION_FLAG, type CliResult } from '../cli/cli.js';
 import { buildConsumer } from '../../src/cli/build-consumer.js';
+import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../../src/emulator/index.js';
+import { v1Run } from '../../src/testing/factories.js';
+import { CLI, type CliResult, linesOf, REPO, run, SOURCE_CONDITION_FLAG } from '../cli/cli.js';
+import { waitFor } from '../helpers/wait.js';
+import { createProducer, createTopics, type KafkaBroker, type ScramUser, startKafkaBroker } from '../kafka-broker/index.js';
 
 const ORG = 'org_ConsumeCliTest';
 const USER: ScramUser = { username: `${ORG}-user`, password: `pw-${randomBytes(10).toString('hex')}`, orgId: ORG };
@@ -43,7 +44,10 @@ const env = (overrides: Record<string, string> = {}): Record<string, string> => 
 });
 
 /** A running `consume` process with its output so far (tsx on the sources, or node on a bundle). */
-const launch = (overrides: Record<string, string> = {}, command: { bin: string; args: string[]; cwd: string } = { bin: TSX, args: MAIN, cwd: REPO }) => {
+const launch = (
+  overrides: Record<string, string> = {},
+  command: { bin: string; args: string[]; cwd: string } = { bin: TSX, args: MAIN, cwd: REPO }
+) => {
   const { JEST_WORKER_ID: _worker, NODE_OPTIONS: _options, ...inherited } = process.env;
   const child: ChildProcessWithoutNullStreams = spawn(command.bin, command.args, {
     cwd: command.cwd,
@@ -165,7 +169,11 @@ describe('npm run consume: stopping and restarting', () => {
     consumer.child.kill('SIGTERM');
     // The second signal only after the first was handled: sent too early (a fixed 50 ms on a
     // busy machine) the kernel can merge the two pending SIGTERMs into one.
-    await waitFor('the first SIGTERM to be handled', () => consumer.output.stdout.includes('Stopping: finishing the batch in hand'), 30_000);
+    await waitFor(
+      'the first SIGTERM to be handled',
+      () => consumer.output.stdout.includes('Stopping: finishing the batch in hand'),
+      30_000
+    );
     consumer.child.kill('SIGTERM');
     expect(await consumer.exited).toBe(130);
     expect(consumer.output.stderr).toContain('SIGTERM again: exiting without waiting for the batch in hand');
@@ -214,7 +222,10 @@ describe('durable actions in the consumer', () => {
     // The run behind the rollout on its partition did not wait for it.
     expect(emulator.getRun(quick.runId)?.status).toBe('SUCCESS');
     expect(endedAt(quick.runId)).toBeLessThan(endedAt(rollout.runId));
-    expect(emulator.getRun(rollout.runId)).toMatchObject({ status: 'SUCCESS', summary: 'Rolled out svc-1 1.1.0 to dev: 3/3 replicas healthy' });
+    expect(emulator.getRun(rollout.runId)).toMatchObject({
+      status: 'SUCCESS',
+      summary: 'Rolled out svc-1 1.1.0 to dev: 3/3 replicas healthy',
+    });
     expect(emulator.logs(rollout.runId).filter((l) => l.message.startsWith('Rolling out'))).toHaveLength(1);
     consumer.child.kill('SIGTERM');
     expect(await consumer.exited).toBe(0);
@@ -237,13 +248,16 @@ describe('durable actions in the consumer', () => {
     expect(consumer.output.stdout).toContain('Waiting for durable runs in progress');
   }, 90_000);
 
-  it('the container bundle runs durable actions too (the durable runner\'s worker ships beside it)', async () => {
+  it("the container bundle runs durable actions too (the durable runner's worker ships beside it)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'consumer-bundle-durable-'));
     try {
       const bundle = await buildConsumer(dir);
       const rollout = rolloutRun(3);
       emulator.createRun({ id: rollout.runId, action: 'rollout_service' });
-      const consumer = launch({ KAFKA_CONSUMER_GROUP: `${ORG}.durable3`, DURABLE_WAIT_SCALE: '0.034' }, { bin: process.execPath, args: [bundle], cwd: dir });
+      const consumer = launch(
+        { KAFKA_CONSUMER_GROUP: `${ORG}.durable3`, DURABLE_WAIT_SCALE: '0.034' },
+        { bin: process.execPath, args: [bundle], cwd: dir }
+      );
       await producer.send({ topic: `${ORG}.runs`, messages: [{ partition: 0, value: rollout.value }] });
       await waitFor('the rollout to end', () => emulator.getRun(rollout.runId)?.status !== 'IN_PROGRESS', 60_000);
       expect(emulator.getRun(rollout.runId)?.status).toBe('SUCCESS');

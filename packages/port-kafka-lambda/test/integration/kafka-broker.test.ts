@@ -1,22 +1,23 @@
 // A real single-node Kafka 4.x broker (SASL_SSL + SCRAM-SHA-512, ACLs like Port's hosted
 // cluster) is started from Maven Central jars, and records consumed from it are turned into
 // the exact event a Lambda Kafka event source mapping delivers.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import kafkajs, { type IHeaders, type KafkaConfig } from 'kafkajs';
 import {
+  type ConsumedKafkaRecord,
   consumeTopic,
   createKafka,
   createProducer,
   createTopics,
   ensureKafkaJars,
-  startKafkaBroker,
-  toLambdaKafkaEvent,
-  withAdmin,
-  type ConsumedKafkaRecord,
   type KafkaBroker,
   type LambdaKafkaRecord,
   type ScramUser,
+  startKafkaBroker,
+  toLambdaKafkaEvent,
+  withAdmin,
 } from '../kafka-broker/index.js';
 
 const ORG = 'ORGID';
@@ -43,7 +44,7 @@ beforeAll(async () => {
   console.log(
     `Kafka test broker: startup ${broker.startupMs} ms (format + JVM + ACLs + group coordinator); ` +
       `jars ${jars.jarCount} files, ${(jars.totalBytes / 1024 / 1024).toFixed(1)} MiB in ${jars.libDir}` +
-      (jars.downloaded ? `, downloaded in ${jars.durationMs} ms` : ' (cached)'),
+      (jars.downloaded ? `, downloaded in ${jars.durationMs} ms` : ' (cached)')
   );
 }, 180_000);
 
@@ -173,9 +174,9 @@ describe("ACLs like the hosted cluster: the org's two topics and its groups, rea
   it('denies a consumer group without the org prefix', async () => {
     const { overrides, errorTypes } = capturingErrorTypes();
     const kafka = createKafka(broker, USER, { ...overrides, retry: { retries: 1 } });
-    await expect(
-      withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId: 'someone-else', topics: [CHANGE_LOG] })),
-    ).rejects.toMatchObject({ name: 'KafkaJSGroupCoordinatorNotFound' });
+    await expect(withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId: 'someone-else', topics: [CHANGE_LOG] }))).rejects.toMatchObject({
+      name: 'KafkaJSGroupCoordinatorNotFound',
+    });
     expect(errorTypes).toContain('GROUP_AUTHORIZATION_FAILED');
   });
 
@@ -187,7 +188,7 @@ describe("ACLs like the hosted cluster: the org's two topics and its groups, rea
   it('denies a topic with the org prefix that is neither runs nor change.log (topic ACLs are literal)', async () => {
     // The group is one the user may use, so only the topic can be the reason.
     await expect(
-      consumeTopic(broker, { topic: OTHER_ORG_TOPIC, groupId: `${ORG}.other-reader`, user: USER, count: 1, timeoutMs: 5_000 }),
+      consumeTopic(broker, { topic: OTHER_ORG_TOPIC, groupId: `${ORG}.other-reader`, user: USER, count: 1, timeoutMs: 5_000 })
     ).rejects.toMatchObject({ name: 'KafkaJSProtocolError', type: 'TOPIC_AUTHORIZATION_FAILED' });
   });
 
@@ -203,9 +204,9 @@ describe("ACLs like the hosted cluster: the org's two topics and its groups, rea
 
   it("denies another org's topic", async () => {
     const kafka = createKafka(broker, USER, { retry: { retries: 0 } });
-    await expect(
-      withAdmin(kafka, (admin) => admin.fetchTopicMetadata({ topics: [FOREIGN_TOPIC] })),
-    ).rejects.toMatchObject({ type: 'TOPIC_AUTHORIZATION_FAILED' });
+    await expect(withAdmin(kafka, (admin) => admin.fetchTopicMetadata({ topics: [FOREIGN_TOPIC] }))).rejects.toMatchObject({
+      type: 'TOPIC_AUTHORIZATION_FAILED',
+    });
   });
 
   it('denies writes: the org user is read-only', async () => {
@@ -260,9 +261,10 @@ describe('records consumed from the broker → Lambda SelfManagedKafka event', (
   /** Header list as (name, bytes) pairs in order, from the producer's IHeaders. */
   function expectedHeaders(headers: IHeaders | undefined): Array<[string, Buffer]> {
     return Object.entries(headers ?? {}).flatMap(([name, raw]) =>
-      (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map(
-        (v): [string, Buffer] => [name, Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8')],
-      ),
+      (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((v): [string, Buffer] => [
+        name,
+        Buffer.isBuffer(v) ? v : Buffer.from(v, 'utf8'),
+      ])
     );
   }
 

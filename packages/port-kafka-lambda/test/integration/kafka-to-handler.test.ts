@@ -2,26 +2,27 @@
 // (3 partitions) and `<ORG_ID>.change.log`, consumed back with the org user and consumer group
 // over SASL_SSL/SCRAM-SHA-512, turned into the event a Lambda event source mapping delivers,
 // and passed to the real Middy handler wired to the Port API emulator.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { defineAction } from '../../src/actions/define.js';
 import type { RecordOutcome } from '../../src/batch/outcome.js';
 import { defineChangeHandler } from '../../src/changes/define.js';
 import type { ChangeEvent } from '../../src/messages/normalize.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
 import { CHANGES_TOPIC, lambdaContext, loadEvent, ORG_ID, RUNS_TOPIC, v1Run } from '../../src/testing/factories.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 import {
+  type ConsumedKafkaRecord,
   consumeTopic,
   createProducer,
   createTopics,
-  startKafkaBroker,
-  toLambdaKafkaEvent,
-  type ConsumedKafkaRecord,
   type KafkaBroker,
   type LambdaKafkaEvent,
   type ScramUser,
+  startKafkaBroker,
+  toLambdaKafkaEvent,
 } from '../kafka-broker/index.js';
 
 const ORG_USER: ScramUser = {
@@ -330,7 +331,10 @@ function expectActionCalls(recorder: Recorder, runs: readonly Planned[]): void {
   const startedIds = recorder.events.filter((e) => e.phase === 'start').map((e) => e.runId);
   expect([...startedIds].sort()).toEqual(runs.map((r) => r.runId).sort());
   for (const partition of [0, 1, 2]) {
-    const ids = runs.filter((r) => r.partition === partition).sort(byCoordinates).map((r) => r.runId);
+    const ids = runs
+      .filter((r) => r.partition === partition)
+      .sort(byCoordinates)
+      .map((r) => r.runId);
     const events = recorder.events.filter((e) => ids.includes(e.runId));
     // start A, end A, start B, end B...: never two records of a partition at once, in offset order.
     expect(events.map((e) => `${e.phase} ${e.runId}`)).toEqual(ids.flatMap((id) => [`start ${id}`, `end ${id}`]));
@@ -348,9 +352,7 @@ function expectRunsSucceeded(h: Harness, runs: readonly Planned[]): void {
     });
     // The "picked up" log names the broker's own coordinates of the record, once.
     const pickedUp = h.emulator.logs(runId).filter((l) => l.message.startsWith('Picked up'));
-    expect(pickedUp.map((l) => l.message)).toEqual([
-      `Picked up by ${FUNCTION_NAME} from ${r.topic}-${r.partition} at offset ${r.offset}`,
-    ]);
+    expect(pickedUp.map((l) => l.message)).toEqual([`Picked up by ${FUNCTION_NAME} from ${r.topic}-${r.partition} at offset ${r.offset}`]);
   }
 }
 
@@ -384,7 +386,7 @@ function expectParked(h: Harness): void {
       reason: p.expect.reason,
       key: p.key === null ? null : Buffer.from(p.key, 'utf8').toString('base64'),
       value: p.value === null ? null : p.value.toString('base64'), // the exact bytes, for replay
-    })),
+    }))
   );
 }
 
@@ -542,7 +544,7 @@ describe('small batches and at-least-once redelivery', () => {
     expect(recorder.events.slice(callsBefore)).toEqual([]);
     expectOutcomes(
       h.lastOutcomes(),
-      first.map((p) => (p.runId === undefined ? p : { ...p, expect: { status: 'skipped', reason: 'already-ended' } })),
+      first.map((p) => (p.runId === undefined ? p : { ...p, expect: { status: 'skipped', reason: 'already-ended' } }))
     );
     // The run ledger knows these runs were reported: Port is not even asked for their status,
     // and nothing is logged to or patched on them.

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -8,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AclEntry } from 'kafkajs';
 import { createAclsAndWait, createKafka, portOrgAcls, waitForGroupCoordinator, withAdmin } from './clients.js';
 import { runOrThrow } from './exec.js';
-import { assertToolsPresent, ensureKafkaJars } from './kafka-jars.js';
 import { freePorts } from './free-port.js';
+import { assertToolsPresent, ensureKafkaJars } from './kafka-jars.js';
 import { generateBrokerTls } from './tls.js';
 
 export interface ScramUser {
@@ -98,7 +98,7 @@ async function launch(
   allUsers: readonly ScramUser[],
   authorizer: boolean,
   acls: AclEntry[],
-  started: number,
+  started: number
 ): Promise<KafkaBroker> {
   const logPath = join(workDir, 'broker.log');
   const dataDir = join(workDir, 'data');
@@ -124,8 +124,7 @@ async function launch(
     // listener is never used for inter-broker traffic (SCRAM users live in the metadata log).
     'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
     'listener.name.sasl_ssl.sasl.enabled.mechanisms': 'SCRAM-SHA-512',
-    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config':
-      'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
     'ssl.keystore.type': 'PKCS12', // default is JKS
     'ssl.keystore.location': tls.keystorePath,
     'ssl.keystore.password': tls.keystorePassword,
@@ -189,18 +188,9 @@ async function launch(
   const logFile = await open(logPath, 'a');
   const child = spawn(
     'java',
-    [
-      ...JVM_FLAGS,
-      '-Xms128m',
-      '-Xmx512m',
-      `-Dlog4j2.configurationFile=${log4jPath}`,
-      '-cp',
-      classpath,
-      'kafka.Kafka',
-      propsPath,
-    ],
+    [...JVM_FLAGS, '-Xms128m', '-Xmx512m', `-Dlog4j2.configurationFile=${log4jPath}`, '-cp', classpath, 'kafka.Kafka', propsPath],
     // detached: own process group, so stop() can signal the whole group.
-    { detached: true, stdio: ['ignore', logFile.fd, logFile.fd] },
+    { detached: true, stdio: ['ignore', logFile.fd, logFile.fd] }
   );
   await logFile.close();
   const exitKiller = (): void => killGroup(child, 'SIGKILL');
@@ -256,7 +246,10 @@ rootLogger.appenderRef.out.ref = OUT
 
 /** StorageTool's ScramParser splits on "," and strips quotes, so such passwords would be mangled. */
 function assertScramParsable(user: ScramUser): void {
-  for (const [field, value] of [['username', user.username], ['password', user.password]] as const) {
+  for (const [field, value] of [
+    ['username', user.username],
+    ['password', user.password],
+  ] as const) {
     if (value === '' || /[,"\]\s=]/.test(value)) {
       throw new Error(`SCRAM ${field} "${value}" must be non-empty without , " ] = or whitespace.`);
     }

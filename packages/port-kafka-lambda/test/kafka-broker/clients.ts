@@ -1,5 +1,5 @@
-import kafkajs, { type Admin, type AclEntry, type Kafka, type KafkaConfig, type Producer } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import kafkajs, { type AclEntry, type Admin, type Kafka, type KafkaConfig, type Producer } from 'kafkajs';
 import type { ScramUser } from './broker.js';
 
 // kafkajs is CommonJS and builds module.exports with member expressions and a spread, which
@@ -19,11 +19,7 @@ export interface BrokerEndpoint {
  * or for the unauthenticated superuser INTERNAL listener when `user` is 'internal'.
  * kafkajs logging is off by default: its retry warnings would flood Jest output.
  */
-export function createKafka(
-  broker: BrokerEndpoint,
-  user: ScramUser | 'internal',
-  overrides: Partial<KafkaConfig> = {},
-): Kafka {
+export function createKafka(broker: BrokerEndpoint, user: ScramUser | 'internal', overrides: Partial<KafkaConfig> = {}): Kafka {
   const base: Omit<KafkaConfig, 'brokers'> = {
     clientId: 'kafka-broker-test',
     logLevel: logLevel.NOTHING,
@@ -80,10 +76,21 @@ export function portOrgAcls(principal: string, orgId: string): AclEntry[] {
   const read = { ...base, operation: AclOperationTypes.READ };
   return [
     { ...read, resourceType: AclResourceTypes.TOPIC, resourceName: `${orgId}.runs`, resourcePatternType: ResourcePatternTypes.LITERAL },
-    { ...read, resourceType: AclResourceTypes.TOPIC, resourceName: `${orgId}.change.log`, resourcePatternType: ResourcePatternTypes.LITERAL },
+    {
+      ...read,
+      resourceType: AclResourceTypes.TOPIC,
+      resourceName: `${orgId}.change.log`,
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+    },
     { ...read, resourceType: AclResourceTypes.GROUP, resourceName: `${orgId}.`, resourcePatternType: ResourcePatternTypes.PREFIXED },
     { ...read, resourceType: AclResourceTypes.GROUP, resourceName: principal, resourcePatternType: ResourcePatternTypes.LITERAL },
-    { ...base, resourceType: AclResourceTypes.CLUSTER, resourceName: 'kafka-cluster', resourcePatternType: ResourcePatternTypes.LITERAL, operation: AclOperationTypes.DESCRIBE_CONFIGS },
+    {
+      ...base,
+      resourceType: AclResourceTypes.CLUSTER,
+      resourceName: 'kafka-cluster',
+      resourcePatternType: ResourcePatternTypes.LITERAL,
+      operation: AclOperationTypes.DESCRIBE_CONFIGS,
+    },
   ];
 }
 
@@ -104,11 +111,11 @@ export async function createAclsAndWait(admin: Admin, acl: AclEntry[], timeoutMs
     });
     const have = new Set(
       resources.flatMap((r) =>
-        r.acls.map((a) => `${r.resourceType}|${r.resourceName}|${r.resourcePatternType}|${a.principal}|${a.operation}|${a.permissionType}`),
-      ),
+        r.acls.map((a) => `${r.resourceType}|${r.resourceName}|${r.resourcePatternType}|${a.principal}|${a.operation}|${a.permissionType}`)
+      )
     );
     const missing = acl.filter(
-      (a) => !have.has(`${a.resourceType}|${a.resourceName}|${a.resourcePatternType}|${a.principal}|${a.operation}|${a.permissionType}`),
+      (a) => !have.has(`${a.resourceType}|${a.resourceName}|${a.resourcePatternType}|${a.principal}|${a.operation}|${a.permissionType}`)
     );
     if (missing.length === 0) return;
     if (Date.now() > deadline) throw new Error(`ACLs not visible after ${timeoutMs} ms: ${JSON.stringify(missing)}`);

@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { ScramUser } from './broker.js';
-import { createKafka, type BrokerEndpoint } from './clients.js';
+import { type BrokerEndpoint, createKafka } from './clients.js';
 import type { ConsumedKafkaRecord } from './lambda-event.js';
 
 export interface ConsumeTopicOptions {

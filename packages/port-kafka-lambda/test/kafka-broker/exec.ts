@@ -10,7 +10,7 @@ export interface ExecResult {
 export function run(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}
 ): Promise<ExecResult> {
   return new Promise((resolvePromise, reject) => {
     // No input: no stdin pipe at all. Writing to one raced with the child's exit: a child that
@@ -41,13 +41,11 @@ export function run(
 export async function runOrThrow(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}
 ): Promise<ExecResult> {
   const result = await run(command, args, options);
   if (result.code !== 0) {
-    throw new Error(
-      `${command} ${args.join(' ')} exited with ${String(result.code)}\n${result.stdout}\n${result.stderr}`,
-    );
+    throw new Error(`${command} ${args.join(' ')} exited with ${String(result.code)}\n${result.stdout}\n${result.stderr}`);
   }
   return result;
 }

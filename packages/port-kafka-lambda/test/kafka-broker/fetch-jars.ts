@@ -6,11 +6,11 @@ import { ensureKafkaJars } from './kafka-jars.js';
 const jars = await ensureKafkaJars({ log: (message) => console.log(message) });
 console.log(
   `Kafka jars ${jars.downloaded ? 'downloaded' : 'already cached'} in ${jars.libDir}: ` +
-    `${jars.jarCount} jars, ${(jars.totalBytes / 1024 / 1024).toFixed(1)} MiB, ${jars.durationMs} ms`,
+    `${jars.jarCount} jars, ${(jars.totalBytes / 1024 / 1024).toFixed(1)} MiB, ${jars.durationMs} ms`
 );
 
 const sqs = await ensureElasticMqJars({ log: (message) => console.log(message) });
 console.log(
   `ElasticMQ jars ${sqs.downloaded ? 'downloaded' : 'already cached'} in ${sqs.libDir}: ` +
-    `${sqs.jarCount} jars, ${(sqs.totalBytes / 1024 / 1024).toFixed(1)} MiB, ${sqs.durationMs} ms`,
+    `${sqs.jarCount} jars, ${(sqs.totalBytes / 1024 / 1024).toFixed(1)} MiB, ${sqs.durationMs} ms`
 );

@@ -17,8 +17,8 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
               if (address === null || typeof address === 'string') reject(new Error('no TCP address'));
               else resolvePort(address.port);
             });
-          }),
-      ),
+          })
+      )
     );
   } finally {
     await Promise.all(servers.map((server) => new Promise<void>((done) => server.close(() => done()))));

@@ -1,20 +1,18 @@
 // Public surface of the Kafka test broker harness.
-export { startKafkaBroker, type KafkaBroker, type KafkaBrokerOptions, type ScramUser } from './broker.js';
-export { ensureKafkaJars, type EnsureKafkaJarsOptions, type KafkaJars } from './kafka-jars.js';
+export { type KafkaBroker, type KafkaBrokerOptions, type ScramUser, startKafkaBroker } from './broker.js';
 export {
+  type BrokerEndpoint,
   createAclsAndWait,
   createKafka,
   createProducer,
   createTopics,
   portOrgAcls,
-  withAdmin,
-  type BrokerEndpoint,
   type TopicSpec,
+  withAdmin,
 } from './clients.js';
-export { consumeTopic, type ConsumeTopicOptions } from './consume.js';
+export { type ConsumeTopicOptions, consumeTopic } from './consume.js';
+export { type EnsureKafkaJarsOptions, ensureKafkaJars, type KafkaJars } from './kafka-jars.js';
 export {
-  toLambdaHeaders,
-  toLambdaKafkaEvent,
   type ConsumedHeaderValue,
   type ConsumedKafkaMessage,
   type ConsumedKafkaRecord,
@@ -25,4 +23,6 @@ export {
   type LambdaSelfManagedKafkaEvent,
   type MskEventOptions,
   type SelfManagedKafkaEventOptions,
+  toLambdaHeaders,
+  toLambdaKafkaEvent,
 } from './lambda-event.js';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commandExists, runOrThrow } from './exec.js';
@@ -48,7 +48,9 @@ export async function ensureKafkaJars(options: EnsureKafkaJarsOptions = {}): Pro
   const libDir = options.libDir ?? DEFAULT_LIB_DIR;
   const pomPath = options.pomPath ?? POM_PATH;
   const log = options.log ?? (() => undefined);
-  const wanted = createHash('sha256').update(await readFile(pomPath)).digest('hex');
+  const wanted = createHash('sha256')
+    .update(await readFile(pomPath))
+    .digest('hex');
 
   const done = async (downloaded: boolean): Promise<KafkaJars> => ({
     libDir,
@@ -70,15 +72,7 @@ export async function ensureKafkaJars(options: EnsureKafkaJarsOptions = {}): Pro
     const tmpDir = join(dirname(libDir), `${basename(libDir)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
     log(`Downloading ${options.what ?? 'Kafka broker'} jars with Maven into ${libDir} ...`);
     try {
-      await runOrThrow('mvn', [
-        '-q',
-        '-B',
-        '-f',
-        pomPath,
-        `-DoutputDirectory=${tmpDir}`,
-        '-DincludeScope=runtime',
-        COPY_DEPENDENCIES,
-      ]);
+      await runOrThrow('mvn', ['-q', '-B', '-f', pomPath, `-DoutputDirectory=${tmpDir}`, '-DincludeScope=runtime', COPY_DEPENDENCIES]);
       await writeFile(join(tmpDir, STAMP_FILE), wanted);
       // rename() cannot replace a non-empty folder: move an outdated copy aside first.
       await rm(libDir, { recursive: true, force: true });
@@ -101,7 +95,7 @@ export async function assertToolsPresent(needMaven = true): Promise<void> {
     throw new Error(
       `The Kafka test broker needs ${missing.join(' and ')} on PATH: Maven downloads the broker jars ` +
         `from Maven Central into .kafka/lib once, and Java runs the broker. Install them ` +
-        `(e.g. apt-get install openjdk-17-jdk-headless maven) or pre-fetch with test/kafka-broker/fetch-jars.sh.`,
+        `(e.g. apt-get install openjdk-17-jdk-headless maven) or pre-fetch with test/kafka-broker/fetch-jars.sh.`
     );
   }
 }

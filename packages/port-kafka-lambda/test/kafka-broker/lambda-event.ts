@@ -2,7 +2,6 @@
 // (consumer/lambda-event.ts), so the tests that read with kafkajs and the
 // long-lived consumer produce Lambda events through one implementation.
 import {
-  toLambdaHeaders as toLambdaHeaderList,
   toLambdaKafkaEvent as buildEvent,
   type ConsumedRecord,
   type LambdaKafkaEvent,
@@ -11,6 +10,7 @@ import {
   type LambdaMskEvent,
   type LambdaSelfManagedKafkaEvent,
   type NullKeyStyle,
+  toLambdaHeaders as toLambdaHeaderList,
 } from '../../src/consumer/lambda-event.js';
 
 export type { LambdaKafkaEvent, LambdaKafkaHeader, LambdaKafkaRecord, LambdaMskEvent, LambdaSelfManagedKafkaEvent };
@@ -58,7 +58,7 @@ const headerPairs = (headers: ConsumedKafkaMessage['headers']): Array<[string, B
   Object.entries(headers ?? {}).flatMap(([name, raw]) =>
     (Array.isArray(raw) ? raw : [raw])
       .filter((value): value is Buffer | string | null => value !== undefined)
-      .map((value): [string, Buffer | null] => [name, typeof value === 'string' ? Buffer.from(value, 'utf8') : value]),
+      .map((value): [string, Buffer | null] => [name, typeof value === 'string' ? Buffer.from(value, 'utf8') : value])
   );
 
 const toConsumedRecord = (record: ConsumedKafkaRecord): ConsumedRecord => ({
@@ -81,11 +81,11 @@ export function toLambdaHeaders(headers: ConsumedKafkaMessage['headers']): Lambd
 export function toLambdaKafkaEvent(records: readonly ConsumedKafkaRecord[], options: MskEventOptions): LambdaMskEvent;
 export function toLambdaKafkaEvent(
   records: readonly ConsumedKafkaRecord[],
-  options: SelfManagedKafkaEventOptions,
+  options: SelfManagedKafkaEventOptions
 ): LambdaSelfManagedKafkaEvent;
 export function toLambdaKafkaEvent(
   records: readonly ConsumedKafkaRecord[],
-  options: SelfManagedKafkaEventOptions | MskEventOptions,
+  options: SelfManagedKafkaEventOptions | MskEventOptions
 ): LambdaKafkaEvent {
   const consumed = records.map(toConsumedRecord);
   const common = { bootstrapServers: options.bootstrapServers, ...(options.nullKey ? { nullKey: options.nullKey } : {}) };

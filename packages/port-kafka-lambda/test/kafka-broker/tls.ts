@@ -28,14 +28,23 @@ export async function generateBrokerTls(dir: string): Promise<BrokerTlsMaterial>
   const ecKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
   await runOrThrow('openssl', [
-    'req', '-x509', ...ecKey, '-keyout', p('ca.key'), '-out', p('ca.pem'), '-days', '7',
-    '-subj', '/CN=kafka-test-ca',
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    ...ecKey,
+    '-keyout',
+    p('ca.key'),
+    '-out',
+    p('ca.pem'),
+    '-days',
+    '7',
+    '-subj',
+    '/CN=kafka-test-ca',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
-  await runOrThrow('openssl', [
-    'req', '-new', ...ecKey, '-keyout', p('broker.key'), '-out', p('broker.csr'), '-subj', '/CN=localhost',
-  ]);
+  await runOrThrow('openssl', ['req', '-new', ...ecKey, '-keyout', p('broker.key'), '-out', p('broker.csr'), '-subj', '/CN=localhost']);
   await writeFile(
     p('broker.ext'),
     [
@@ -44,16 +53,42 @@ export async function generateBrokerTls(dir: string): Promise<BrokerTlsMaterial>
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
       '',
-    ].join('\n'),
+    ].join('\n')
   );
   await runOrThrow('openssl', [
-    'x509', '-req', '-in', p('broker.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'),
-    '-set_serial', `0x${randomBytes(8).toString('hex')}`, '-days', '7', '-sha256',
-    '-extfile', p('broker.ext'), '-out', p('broker.pem'),
+    'x509',
+    '-req',
+    '-in',
+    p('broker.csr'),
+    '-CA',
+    p('ca.pem'),
+    '-CAkey',
+    p('ca.key'),
+    '-set_serial',
+    `0x${randomBytes(8).toString('hex')}`,
+    '-days',
+    '7',
+    '-sha256',
+    '-extfile',
+    p('broker.ext'),
+    '-out',
+    p('broker.pem'),
   ]);
   await runOrThrow('openssl', [
-    'pkcs12', '-export', '-name', 'broker', '-in', p('broker.pem'), '-inkey', p('broker.key'),
-    '-certfile', p('ca.pem'), '-out', p('broker.p12'), '-passout', `pass:${keystorePassword}`,
+    'pkcs12',
+    '-export',
+    '-name',
+    'broker',
+    '-in',
+    p('broker.pem'),
+    '-inkey',
+    p('broker.key'),
+    '-certfile',
+    p('ca.pem'),
+    '-out',
+    p('broker.p12'),
+    '-passout',
+    `pass:${keystorePassword}`,
   ]);
   return { caPem: await readFile(p('ca.pem'), 'utf8'), caPath: p('ca.pem'), keystorePath: p('broker.p12'), keystorePassword };
 }

@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:net';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DynamoRunLedger } from '../../src/runs/ledger/dynamodb.js';
 import {
   type ClaimRequest,
@@ -12,7 +12,7 @@ import {
   RunLedgerError,
 } from '../../src/runs/ledger/ledger.js';
 import { MemoryRunLedger } from '../../src/runs/ledger/memory.js';
-import { startDynamoDb, type DynamoDbServer } from '../helpers/dynamodb.js';
+import { type DynamoDbServer, startDynamoDb } from '../helpers/dynamodb.js';
 
 const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
 const MINUTE = 60_000;
@@ -305,7 +305,10 @@ describe('run ledger: DynamoDB specifics', () => {
 
     // Assess
     expect(error).toBeInstanceOf(RunLedgerError);
-    expect(error).toMatchObject({ retryable: false, message: expect.stringMatching(/^Run ledger claim on table no-such-table failed: ResourceNotFoundException/) });
+    expect(error).toMatchObject({
+      retryable: false,
+      message: expect.stringMatching(/^Run ledger claim on table no-such-table failed: ResourceNotFoundException/),
+    });
   });
 
   it('reports an unreachable server as a ledger error a retry may fix', async () => {
@@ -314,7 +317,12 @@ describe('run ledger: DynamoDB specifics', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: db.region, credentials: db.credentials, maxAttempts: 1 });
+    const client = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: db.region,
+      credentials: db.credentials,
+      maxAttempts: 1,
+    });
     const ledger = new DynamoRunLedger({ tableName: 'anything', client });
 
     // Act

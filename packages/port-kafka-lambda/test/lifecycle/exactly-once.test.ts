@@ -26,7 +26,11 @@ describe('exactly once, as far as Port sees', () => {
     expect(counter.timesRun(runId)).toBe(1);
     expect(h.lastOutcomes()).toEqual([expect.objectContaining({ status: 'skipped', reason: 'already-ended', runId })]);
     // The run ledger knows the run was reported: Port is not even asked for its status.
-    expect(runRequests(h, runId).slice(before).map((r) => r.method)).toEqual([]);
+    expect(
+      runRequests(h, runId)
+        .slice(before)
+        .map((r) => r.method)
+    ).toEqual([]);
     expect(endingPatches(h, runId)).toHaveLength(1);
     expect(h.emulator.logs(runId).filter((l) => l.message.startsWith('Picked up'))).toHaveLength(1);
   });

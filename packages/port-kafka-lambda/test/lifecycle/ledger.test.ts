@@ -1,7 +1,7 @@
-import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createServer } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ActionDefinition } from '../../src/actions/define.js';
 import { startPortEmulator } from '../../src/emulator/index.js';
 import { BatchRetryError } from '../../src/handler.js';
@@ -119,8 +119,13 @@ describe('the run ledger across containers (DynamoDB)', () => {
     expect(counter.timesRun(runId)).toBe(1);
     expect(emulator.getRun(runId)).toMatchObject({ status: 'FAILURE', summary: INTERRUPTED_SUMMARY });
     expect(INTERRUPTED_SUMMARY).toBe('interrupted: the backend stopped while the run was in progress; not retried automatically');
-    expect(emulator.logs(runId).map((l) => l.message).at(-1)).toMatch(
-      /^Interrupted: port-kafka-lambda-test\/\w+ claimed it at \S+ and stopped before reporting it \(the claim lapsed at \S+\)\. The action does not declare onInterrupted: 'rerun', so it is not run again\.$/,
+    expect(
+      emulator
+        .logs(runId)
+        .map((l) => l.message)
+        .at(-1)
+    ).toMatch(
+      /^Interrupted: port-kafka-lambda-test\/\w+ claimed it at \S+ and stopped before reporting it \(the claim lapsed at \S+\)\. The action does not declare onInterrupted: 'rerun', so it is not run again\.$/
     );
     // A came back after all: it does not overwrite what B reported.
     expect(a.lastOutcomes()).toEqual([expect.objectContaining({ status: 'skipped', reason: 'claim-lost' })]);
@@ -159,10 +164,12 @@ describe('the run ledger across containers (DynamoDB)', () => {
     expect(b.lastOutcomes()).toEqual([expect.objectContaining({ status: 'succeeded', reason: 'succeeded' })]);
     expect(counter.timesRun(runId)).toBe(2);
     expect(emulator.getRun(runId)).toMatchObject({ status: 'SUCCESS', summary: `attempt 2 done for ${runId}` });
-    expect(emulator.logs(runId).filter((l) => l.message.startsWith('Picked up')).map((l) => l.message)).toEqual([
-      expect.not.stringContaining('interrupted'),
-      expect.stringMatching(/\(attempt 2: the previous attempt was interrupted\)$/),
-    ]);
+    expect(
+      emulator
+        .logs(runId)
+        .filter((l) => l.message.startsWith('Picked up'))
+        .map((l) => l.message)
+    ).toEqual([expect.not.stringContaining('interrupted'), expect.stringMatching(/\(attempt 2: the previous attempt was interrupted\)$/)]);
     expect(a.lastOutcomes()).toEqual([expect.objectContaining({ reason: 'claim-lost' })]);
     expect(endingPatches(a, runId)).toHaveLength(1);
     await close();
@@ -188,7 +195,11 @@ describe('the run ledger across containers (DynamoDB)', () => {
     expect(counter.timesRun(runId)).toBe(1);
     expect(emulator.getRun(runId)).toMatchObject({ status: 'SUCCESS', summary: `count_me done for ${runId}` });
     // B sent only the report: no status check, no pickup log.
-    expect(runRequests(b, runId).slice(requestsBefore).map((r) => `${r.method} ${r.status}`)).toEqual(['PATCH 200']);
+    expect(
+      runRequests(b, runId)
+        .slice(requestsBefore)
+        .map((r) => `${r.method} ${r.status}`)
+    ).toEqual(['PATCH 200']);
     await close();
   });
 
@@ -223,7 +234,12 @@ describe('when the run ledger itself fails', () => {
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: db.region, credentials: db.credentials, maxAttempts: 1 });
+    const client = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: db.region,
+      credentials: db.credentials,
+      maxAttempts: 1,
+    });
     const counter = countingAction('count_me');
     const h = await createHarness({ actions: [counter.action], ledger: new DynamoRunLedger({ tableName: 'unreachable', client }) });
     const { runId, message } = newRun(h, 'count_me');
@@ -234,7 +250,10 @@ describe('when the run ledger itself fails', () => {
     // Assess
     expect(error).toBeInstanceOf(BatchRetryError);
     expect(h.lastOutcomes()).toEqual([
-      expect.objectContaining({ status: 'retry', detail: expect.stringMatching(/^RunLedgerError: Run ledger claim on table unreachable failed: /) }),
+      expect.objectContaining({
+        status: 'retry',
+        detail: expect.stringMatching(/^RunLedgerError: Run ledger claim on table unreachable failed: /),
+      }),
     ]);
     expect(counter.executions).toEqual([]);
     expect(runRequests(h, runId)).toEqual([]);
@@ -257,7 +276,7 @@ describe('when the run ledger itself fails', () => {
     expect(h.emulator.getRun(runId)).toMatchObject({
       status: 'FAILURE',
       summary: expect.stringMatching(
-        /^The backend could not record the run in its run ledger, so it did not start it: Run ledger claim on table no-such-table failed: ResourceNotFoundException/,
+        /^The backend could not record the run in its run ledger, so it did not start it: Run ledger claim on table no-such-table failed: ResourceNotFoundException/
       ),
     });
     expect(h.lastOutcomes()).toEqual([expect.objectContaining({ status: 'failed', reason: 'ledger-error' })]);

@@ -45,7 +45,11 @@ describe('Port down during a batch, then back', () => {
     // The retry went straight to the report: no second status check or pickup log.
     expect(runRequests(h, runId).filter((r) => r.method === 'GET')).toHaveLength(1);
     expect(h.emulator.logs(runId).filter((l) => l.message.startsWith('Picked up'))).toHaveLength(1);
-    expect(runRequests(h, runId).filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([503, 503, 503, 200]);
+    expect(
+      runRequests(h, runId)
+        .filter((r) => r.method === 'PATCH')
+        .map((r) => r.status)
+    ).toEqual([503, 503, 503, 200]);
   });
 
   it('returns the unreported run as a Kafka batch item failure and reports it on redelivery', async () => {
@@ -77,7 +81,10 @@ describe('Port down during a batch, then back', () => {
     const counter = countingAction('count_me');
     h = await createHarness({ actions: [counter.action] });
     const runs = [newRun(h, 'count_me'), newRun(h, 'count_me'), newRun(h, 'count_me')];
-    const event = runsEvent(runs.map((r) => r.message), 3);
+    const event = runsEvent(
+      runs.map((r) => r.message),
+      3
+    );
     portDown(h);
 
     // Act
@@ -106,7 +113,10 @@ describe('Port down during a batch, then back', () => {
     });
     h = harness = await createHarness({ actions: [counter.action], config: { partitionConcurrency: 2 } });
     const runs = Array.from({ length: 8 }, () => newRun(h as Harness, 'count_me'));
-    const event = runsEvent(runs.map((r) => r.message), 2);
+    const event = runsEvent(
+      runs.map((r) => r.message),
+      2
+    );
 
     // Act
     const first = await h.handler(event, lambdaContext()).catch((error: unknown) => error);
@@ -194,10 +204,7 @@ describe('Port down during a batch, then back', () => {
       kafkaRecord({ value: b.message, partition: 0, offset: 2 }),
       kafkaRecord({ value: c.message, partition: 0, offset: 3 }),
     ];
-    const p1 = [
-      kafkaRecord({ value: d.message, partition: 1, offset: 1 }),
-      kafkaRecord({ value: e.message, partition: 1, offset: 2 }),
-    ];
+    const p1 = [kafkaRecord({ value: d.message, partition: 1, offset: 1 }), kafkaRecord({ value: e.message, partition: 1, offset: 2 })];
     h.emulator.faults.push({ match: { method: 'GET', path: runPath(b.runId) }, times: 3, respond: { status: 503 } });
 
     // Act

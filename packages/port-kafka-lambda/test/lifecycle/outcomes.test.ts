@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import { RunClosedError } from '../../src/runs/errors.js';
 import { kafkaEvent, kafkaRecord, lambdaContext, RUNS_TOPIC, runsEvent } from '../../src/testing/factories.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
 import { captureLogs } from '../../src/testing/logs.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 import { bodyOf, countingAction, encryptSecret, endingPatches, newRun, runRequests } from './support.js';
 
 describe('run lifecycle outcomes', () => {
@@ -46,7 +46,11 @@ describe('run lifecycle outcomes', () => {
       await ctx.addLink('https://console.example/one');
       await ctx.addLink('https://console.example/two');
       await ctx.setExternalRunId(`ext-${runId}`);
-      const entity = await ctx.upsertEntity('vm', { identifier: `vm-${runId.toLowerCase()}`, title: 'Test VM', properties: { cpu_cores: 2 } });
+      const entity = await ctx.upsertEntity('vm', {
+        identifier: `vm-${runId.toLowerCase()}`,
+        title: 'Test VM',
+        properties: { cpu_cores: 2 },
+      });
       await ctx.log(`Step 2: created ${entity.identifier}`);
       return { summary: 'All steps done', link: ['https://console.example/two', 'https://console.example/three'] };
     });
@@ -239,7 +243,10 @@ describe('run lifecycle outcomes', () => {
       link: ['https://db.example.com/?pw=[REDACTED]'],
     });
     expect(h.emulator.logs(a.runId).map((l) => l.message)).toContain('Connecting with [REDACTED]');
-    expect(h.emulator.getRun(b.runId)).toMatchObject({ status: 'FAILURE', summary: 'leaks_secret failed: login rejected for key [REDACTED]' });
+    expect(h.emulator.getRun(b.runId)).toMatchObject({
+      status: 'FAILURE',
+      summary: 'leaks_secret failed: login rejected for key [REDACTED]',
+    });
     expect(logs.text()).toContain('Action handler failed');
     expect(logs.text()).not.toContain(secret);
     expect(JSON.stringify(h.emulator.requests)).not.toContain(secret);
@@ -258,9 +265,7 @@ describe('run lifecycle outcomes', () => {
     await h.handler(runsEvent([message]), lambdaContext());
 
     // Assess
-    expect(h.emulator.getRun(runId)?.summary).toBe(
-      'decrypts_plain_input failed: Input "user" is not one of the run\'s encrypted inputs'
-    );
+    expect(h.emulator.getRun(runId)?.summary).toBe('decrypts_plain_input failed: Input "user" is not one of the run\'s encrypted inputs');
   });
 
   it('runs handlers to completion when invoked without a Lambda deadline', async () => {

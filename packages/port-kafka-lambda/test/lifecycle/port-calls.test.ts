@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { BatchRetryError } from '../../src/handler.js';
 import { startPortEmulator } from '../../src/emulator/index.js';
+import { BatchRetryError } from '../../src/handler.js';
 import { lambdaContext, runsEvent } from '../../src/testing/factories.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { countingAction, newRun, runPath, runRequests, sleep } from './support.js';
@@ -23,7 +23,11 @@ describe('Port calls made by the handler', () => {
       const counter = countingAction('count_me');
       h = await createHarness({ actions: [counter.action], config: { partitionConcurrency: 5 } });
       const harness = h;
-      const batch = () => runsEvent(Array.from({ length: 10 }, () => newRun(harness, 'count_me').message), 5);
+      const batch = () =>
+        runsEvent(
+          Array.from({ length: 10 }, () => newRun(harness, 'count_me').message),
+          5
+        );
 
       // Act
       await h.handler(batch(), lambdaContext());
@@ -52,7 +56,11 @@ describe('Port calls made by the handler', () => {
       expect(h.emulator.getRun(runId)?.status).toBe('SUCCESS');
       expect(tokenRequests(h)).toHaveLength(2);
       // The status check was refused once, then repeated with the new token.
-      expect(runRequests(h, runId).filter((r) => r.method === 'GET').map((r) => r.status)).toEqual([401, 200]);
+      expect(
+        runRequests(h, runId)
+          .filter((r) => r.method === 'GET')
+          .map((r) => r.status)
+      ).toEqual([401, 200]);
     });
 
     it('refreshes a token before it expires instead of waiting for a 401', async () => {
@@ -142,7 +150,10 @@ describe('Port calls made by the handler', () => {
       // reach it: a call that waited, for Retry-After or for the budget, would.
       h = await createHarness({ actions: [counter.action], retry: { retries: 5, baseDelayMs: 5, maxDelayMs: 20, budgetMs: 3_000 } });
       const { runId, message } = newRun(h, 'count_me');
-      h.emulator.faults.push({ match: { method: 'GET', path: runPath(runId) }, respond: { status: 429, headers: { 'retry-after': '30' } } });
+      h.emulator.faults.push({
+        match: { method: 'GET', path: runPath(runId) },
+        respond: { status: 429, headers: { 'retry-after': '30' } },
+      });
       const startedAt = Date.now();
 
       // Act
@@ -151,7 +162,9 @@ describe('Port calls made by the handler', () => {
       // Assess
       expect(Date.now() - startedAt).toBeLessThan(3_000);
       expect(error).toBeInstanceOf(BatchRetryError);
-      expect((error as BatchRetryError).report.outcomes[0]?.detail).toMatch(/after 1 attempt\(s\), last: status 429 \(time budget exhausted\)/);
+      expect((error as BatchRetryError).report.outcomes[0]?.detail).toMatch(
+        /after 1 attempt\(s\), last: status 429 \(time budget exhausted\)/
+      );
       expect(runRequests(h, runId)).toHaveLength(1);
     });
 
@@ -193,7 +206,9 @@ describe('Port calls made by the handler', () => {
       expect(counter.executions).toEqual([]);
       expect(h.emulator.getRun(runId)).toMatchObject({
         status: 'FAILURE',
-        summary: expect.stringMatching(/^Port refused this backend's status check of the run, so it was not started: PortApiError: Port API GET \/v1\/actions\/runs\/\S+ answered 403/),
+        summary: expect.stringMatching(
+          /^Port refused this backend's status check of the run, so it was not started: PortApiError: Port API GET \/v1\/actions\/runs\/\S+ answered 403/
+        ),
       });
       expect(h.lastOutcomes()).toEqual([expect.objectContaining({ status: 'failed', reason: 'port-refused', offset: 100 })]);
       expect(h.parker.records).toEqual([]);

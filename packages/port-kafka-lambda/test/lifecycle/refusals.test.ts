@@ -26,7 +26,7 @@ const secretStore = (...secrets: PortCredentials[]) => {
       invalidate: (stale: PortCredentials) => {
         if (secrets[index]?.clientSecret === stale.clientSecret) index = Math.min(index + 1, secrets.length - 1);
       },
-    },
+    }
   );
   return { loader, reads: () => reads };
 };
@@ -101,7 +101,9 @@ describe('every accepted run ends, whatever Port refuses', () => {
       expect(counter.executions).toEqual([]);
       expect(h.emulator.getRun(runId)).toMatchObject({
         status: 'FAILURE',
-        summary: expect.stringMatching(/^Port refused the run's pickup log line, so the action was not started: PortApiError: .* answered 400/),
+        summary: expect.stringMatching(
+          /^Port refused the run's pickup log line, so the action was not started: PortApiError: .* answered 400/
+        ),
       });
       expect(h.lastOutcomes()).toEqual([expect.objectContaining({ status: 'failed', reason: 'port-refused' })]);
       expect(h.parker.records).toEqual([]);
@@ -122,7 +124,9 @@ describe('every accepted run ends, whatever Port refuses', () => {
       expect(h.emulator.getRun(runId)).toMatchObject({
         status: 'FAILURE',
         summary: expect.stringMatching(
-          new RegExp(`^The action succeeded, but Port refused its report \\(PortApiError: Port API PATCH \\S+ answered ${status}.*\\)\\. Its summary: count_me done for ${runId}$`),
+          new RegExp(
+            `^The action succeeded, but Port refused its report \\(PortApiError: Port API PATCH \\S+ answered ${status}.*\\)\\. Its summary: count_me done for ${runId}$`
+          )
         ),
       });
       expect(h.lastOutcomes()).toEqual([expect.objectContaining({ status: 'failed', reason: 'report-refused' })]);
@@ -158,7 +162,7 @@ describe('every accepted run ends, whatever Port refuses', () => {
       const counter = countingAction('count_me', async ({ runId }) => {
         harness?.emulator.faults.push(
           { match: { method: 'PATCH', path: runPath(runId) }, respond: { drop: true, afterHandling: true } },
-          { match: { method: 'GET', path: runPath(runId) }, times: 3, respond: { status: 503 } },
+          { match: { method: 'GET', path: runPath(runId) }, times: 3, respond: { status: 503 } }
         );
         return { summary: 'done once' };
       });
@@ -211,13 +215,15 @@ describe('every accepted run ends, whatever Port refuses', () => {
         expect.objectContaining({
           reason: 'run-not-ended',
           runId,
-          detail: expect.stringMatching(/^RunNotEndedError: Port refused to end run \S+, so it stays IN_PROGRESS in Port: PortApiError: Port API PATCH \S+ answered 403/),
+          detail: expect.stringMatching(
+            /^RunNotEndedError: Port refused to end run \S+, so it stays IN_PROGRESS in Port: PortApiError: Port API PATCH \S+ answered 403/
+          ),
         }),
       ]);
       expect(logs.entries()).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ message: 'Run could not be ended in Port; its record is parked', reason: 'run-not-ended', runId }),
-        ]),
+        ])
       );
       expect(redelivered).toEqual({ batchItemFailures: [] });
       expect(h.lastOutcomes()).toEqual([expect.objectContaining({ status: 'succeeded', reason: 'report-resent' })]);

@@ -1,10 +1,10 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { type ActionInput, type ActionResult, defineAction } from '../../src/actions/define.js';
-import type { RunContext } from '../../src/runs/context.js';
 import { DEFAULT_EMULATOR_CLIENT, type RecordedRequest } from '../../src/emulator/index.js';
-import type { Harness } from '../helpers/harness.js';
+import type { RunContext } from '../../src/runs/context.js';
 import { v1Run } from '../../src/testing/factories.js';
+import type { Harness } from '../helpers/harness.js';
 
 type RunBody = (input: ActionInput<Record<string, unknown>>, ctx: RunContext) => Promise<ActionResult | void>;
 

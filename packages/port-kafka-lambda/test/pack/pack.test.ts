@@ -7,7 +7,18 @@
  * JavaScript, the `exports` map and the `files` list are enough on their own.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,7 +75,12 @@ const npmCli = (): string => {
 const childEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_(package|lifecycle)_|^npm_(command|execpath|node_execpath)$|^npm_config_(local_prefix|workspaces?|include_workspace_root)$/.test(key)) continue;
+    if (
+      /^npm_(package|lifecycle)_|^npm_(command|execpath|node_execpath)$|^npm_config_(local_prefix|workspaces?|include_workspace_root)$/.test(
+        key
+      )
+    )
+      continue;
     if (['INIT_CWD', 'NODE', 'NODE_OPTIONS', 'JEST_WORKER_ID'].includes(key) || key.startsWith('PORT_')) continue;
     env[key] = value;
   }
@@ -176,7 +192,15 @@ export type Harness = Awaited<ReturnType<typeof createHarness>>;
 `,
   'tsconfig.json': `${JSON.stringify(
     {
-      compilerOptions: { target: 'ES2023', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+      compilerOptions: {
+        target: 'ES2023',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: [],
+      },
       include: ['lambda', 'types'],
     },
     null,
@@ -305,56 +329,75 @@ describe('the packed package, installed in a project outside the repository', ()
     expect(links.filter((link) => !existsSync(link) || isInside(REPO, realpathSync(link)))).toEqual([]);
   });
 
-  it('bundles lambda/handler.ts from the built JavaScript into a module that exports a working handler', async () => {
-    const inputs = Object.keys(bundleInputs);
-    expect(inputs).toContain(`node_modules/${PACKAGE.name}/dist/lambda.js`);
-    expect(inputs.filter((i) => i.startsWith(`node_modules/${PACKAGE.name}/`) && !i.startsWith(`node_modules/${PACKAGE.name}/dist/`))).toEqual([]);
-    expect(inputs.filter((i) => isInside(REPO, path.resolve(project, i)))).toEqual([]);
-    // Lambda-safe: neither the CDK nor the Kafka client nor the local tools ride along.
-    expect(inputs.filter((i) => /node_modules\/(aws-cdk-lib|@platformatic\/kafka|esbuild|tsx)\//.test(i))).toEqual([]);
+  it(
+    'bundles lambda/handler.ts from the built JavaScript into a module that exports a working handler',
+    async () => {
+      const inputs = Object.keys(bundleInputs);
+      expect(inputs).toContain(`node_modules/${PACKAGE.name}/dist/lambda.js`);
+      expect(
+        inputs.filter((i) => i.startsWith(`node_modules/${PACKAGE.name}/`) && !i.startsWith(`node_modules/${PACKAGE.name}/dist/`))
+      ).toEqual([]);
+      expect(inputs.filter((i) => isInside(REPO, path.resolve(project, i)))).toEqual([]);
+      // Lambda-safe: neither the CDK nor the Kafka client nor the local tools ride along.
+      expect(inputs.filter((i) => /node_modules\/(aws-cdk-lib|@platformatic\/kafka|esbuild|tsx)\//.test(i))).toEqual([]);
 
-    const emulator: PortEmulator = await startPortEmulator();
-    try {
-      emulator.createRun({ id: RUN_ID, action: 'say_hello' });
-      writeFileSync(path.join(work, 'invoke-bundle.mjs'), INVOKE_BUNDLE);
-      writeFileSync(path.join(work, 'event.json'), JSON.stringify(runsEvent([HELLO_RUN])));
-      const out = path.join(work, 'invoked.json');
-      const env = childEnv({
-        PORT_ORG_ID: ORG_ID,
-        PORT_API_URL: emulator.url,
-        PORT_CLIENT_ID: DEFAULT_EMULATOR_CLIENT.clientId,
-        PORT_CLIENT_SECRET: DEFAULT_EMULATOR_CLIENT.clientSecret,
-      });
-      const child = await run([path.join(work, 'invoke-bundle.mjs'), bundleFile, path.join(work, 'event.json'), out], work, env);
-      expect({ code: child.code, stderr: child.stderr }).toEqual({ code: 0, stderr: '' });
-      const invoked = JSON.parse(readFileSync(out, 'utf8')) as { exports: string[]; handlerType: string; response: unknown };
-      expect(invoked).toEqual({ exports: ['handler'], handlerType: 'function', response: { batchItemFailures: [] } });
-      const reported = emulator.getRun(RUN_ID);
-      expect({ status: reported?.status, summary: reported?.summary }).toEqual({ status: 'SUCCESS', summary: 'Hello, Ada' });
-      expect(emulator.logs(RUN_ID).map((l) => l.message)).toContain('Greeting Ada');
-    } finally {
-      await emulator.close();
-    }
-  }, STEP_TIMEOUT_MS);
+      const emulator: PortEmulator = await startPortEmulator();
+      try {
+        emulator.createRun({ id: RUN_ID, action: 'say_hello' });
+        writeFileSync(path.join(work, 'invoke-bundle.mjs'), INVOKE_BUNDLE);
+        writeFileSync(path.join(work, 'event.json'), JSON.stringify(runsEvent([HELLO_RUN])));
+        const out = path.join(work, 'invoked.json');
+        const env = childEnv({
+          PORT_ORG_ID: ORG_ID,
+          PORT_API_URL: emulator.url,
+          PORT_CLIENT_ID: DEFAULT_EMULATOR_CLIENT.clientId,
+          PORT_CLIENT_SECRET: DEFAULT_EMULATOR_CLIENT.clientSecret,
+        });
+        const child = await run([path.join(work, 'invoke-bundle.mjs'), bundleFile, path.join(work, 'event.json'), out], work, env);
+        expect({ code: child.code, stderr: child.stderr }).toEqual({ code: 0, stderr: '' });
+        const invoked = JSON.parse(readFileSync(out, 'utf8')) as { exports: string[]; handlerType: string; response: unknown };
+        expect(invoked).toEqual({ exports: ['handler'], handlerType: 'function', response: { batchItemFailures: [] } });
+        const reported = emulator.getRun(RUN_ID);
+        expect({ status: reported?.status, summary: reported?.summary }).toEqual({ status: 'SUCCESS', summary: 'Hello, Ada' });
+        expect(emulator.logs(RUN_ID).map((l) => l.message)).toContain('Greeting Ada');
+      } finally {
+        await emulator.close();
+      }
+    },
+    STEP_TIMEOUT_MS
+  );
 
-  it('type-checks a project against the published declarations', async () => {
-    // The repository's compiler, but resolution starts from the project, so the types come from its node_modules.
-    const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-    const { code, stdout, stderr } = await run([tsc, '-p', 'tsconfig.json'], project);
-    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
-  }, STEP_TIMEOUT_MS);
+  it(
+    'type-checks a project against the published declarations',
+    async () => {
+      // The repository's compiler, but resolution starts from the project, so the types come from its node_modules.
+      const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+      const { code, stdout, stderr } = await run([tsc, '-p', 'tsconfig.json'], project);
+      expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
+    },
+    STEP_TIMEOUT_MS
+  );
 
-  it('runs `npx port-kafka-lambda invoke` from the installed bin under plain Node, loading the TypeScript app', async () => {
-    const { code, stdout, stderr } = await run([npmCli(), 'exec', '--no', '--', PACKAGE.name, 'invoke', 'events/hello.json', '--json'], project);
-    expect(code).toBe(0);
-    // --json leaves stderr the one line naming the target; no npm or loader warning joins it.
-    expect(stderr.split('\n').filter((l) => l !== '')).toEqual([expect.stringMatching(/^Using the embedded Port API emulator at http:\/\/127\.0\.0\.1:\d+ /)]);
-    const summary = parseSummary(stdout);
-    expect(summary.ok).toBe(true);
-    expect(summary.target.kind).toBe('emulator');
-    const file = onlyFile(summary);
-    expect(file.file).toBe('events/hello.json');
-    expect(file.runs).toEqual([expect.objectContaining({ id: RUN_ID, action: 'say_hello', status: 'SUCCESS', summary: 'Hello, Ada' })]);
-    expect(file.runs[0]?.logs).toContain('Greeting Ada');
-  }, STEP_TIMEOUT_MS);
+  it(
+    'runs `npx port-kafka-lambda invoke` from the installed bin under plain Node, loading the TypeScript app',
+    async () => {
+      const { code, stdout, stderr } = await run(
+        [npmCli(), 'exec', '--no', '--', PACKAGE.name, 'invoke', 'events/hello.json', '--json'],
+        project
+      );
+      expect(code).toBe(0);
+      // --json leaves stderr the one line naming the target; no npm or loader warning joins it.
+      expect(stderr.split('\n').filter((l) => l !== '')).toEqual([
+        expect.stringMatching(/^Using the embedded Port API emulator at http:\/\/127\.0\.0\.1:\d+ /),
+      ]);
+      const summary = parseSummary(stdout);
+      expect(summary.ok).toBe(true);
+      expect(summary.target.kind).toBe('emulator');
+      const file = onlyFile(summary);
+      expect(file.file).toBe('events/hello.json');
+      expect(file.runs).toEqual([expect.objectContaining({ id: RUN_ID, action: 'say_hello', status: 'SUCCESS', summary: 'Hello, Ada' })]);
+      expect(file.runs[0]?.logs).toContain('Greeting Ada');
+    },
+    STEP_TIMEOUT_MS
+  );
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
@@ -150,10 +150,12 @@ describe('SqsParker', () => {
 
   it('wraps an SQS failure in a ParkingError naming the coordinates, not the content', async () => {
     failNext = true;
-    const error = await parker().park(record).then(
-      () => undefined,
-      (e: unknown) => e
-    );
+    const error = await parker()
+      .park(record)
+      .then(
+        () => undefined,
+        (e: unknown) => e
+      );
     expect(error).toBeInstanceOf(ParkingError);
     expect((error as ParkingError).message).toBe('could not park org_sYG4DOJZNGy8bYnt.runs-2@41 (not-json)');
     expect((error as ParkingError).message).not.toContain(record.value ?? '');

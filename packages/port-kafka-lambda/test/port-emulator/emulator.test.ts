@@ -147,7 +147,7 @@ describe('emulator: runs', () => {
       const plain = await call('POST', `${path}/logs`, { message: 'note' });
       expect(plain.status).toBe(201);
       expect(emu.getRun(seeded.id)).toMatchObject({ status, statusLabel: null });
-    },
+    }
   );
 
   it.each([

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { defineAction } from '../../src/actions/define.js';
+import { createActionRegistry } from '../../src/actions/registry.js';
 import { defineApp } from '../../src/app.js';
 import { AutomationDefinitionError, defineAutomation } from '../../src/automations/define.js';
-import { createActionRegistry } from '../../src/actions/registry.js';
 import type { PortAction } from '../../src/port/actions.js';
 import { buildDefinitions, SyncDefinitionError } from '../../src/port-sync/definitions.js';
 import { diffAction, updateBody } from '../../src/port-sync/diff.js';
@@ -35,7 +35,7 @@ const problems = (fn: () => unknown): readonly string[] => {
 };
 
 describe('action definitions', () => {
-  it('builds Port\'s JSON: metadata, the self-service trigger with the form, and the Kafka backend naming the action', () => {
+  it("builds Port's JSON: metadata, the self-service trigger with the form, and the Kafka backend naming the action", () => {
     const [body] = buildDefinitions(defineApp({ actions: [restart] })).map((d) => d.body);
     expect(body).toEqual({
       identifier: 'restart_service',
@@ -112,7 +112,11 @@ describe('automation definitions', () => {
     expect(body?.trigger).toEqual({
       type: 'automation',
       event: { type: 'ENTITY_CREATED', blueprintIdentifier: 'incident' },
-      condition: { type: 'JQ', expressions: ['.diff.after.properties.severity == "high"', '.diff.after.properties.auto'], combinator: 'or' },
+      condition: {
+        type: 'JQ',
+        expressions: ['.diff.after.properties.severity == "high"', '.diff.after.properties.auto'],
+        combinator: 'or',
+      },
     });
     expect(body?.invocationMethod.payload).toMatchObject({
       action: 'restart_on_incident',
@@ -137,7 +141,10 @@ describe('automation definitions', () => {
       action: scaffold,
     });
     const [, , t, r] = buildDefinitions(defineApp({ actions: [restart, scaffold], automations: [timer, afterRun] })).map((d) => d.body);
-    expect(t?.trigger).toEqual({ type: 'automation', event: { type: 'TIMER_PROPERTY_EXPIRED', blueprintIdentifier: 'environment', propertyIdentifier: 'ttl' } });
+    expect(t?.trigger).toEqual({
+      type: 'automation',
+      event: { type: 'TIMER_PROPERTY_EXPIRED', blueprintIdentifier: 'environment', propertyIdentifier: 'ttl' },
+    });
     expect(r?.trigger).toEqual({
       type: 'automation',
       event: { type: 'RUN_UPDATED', actionIdentifier: 'restart_service' },
@@ -147,7 +154,7 @@ describe('automation definitions', () => {
     expect(r?.invocationMethod.payload).toMatchObject({ blueprint: null, entity: null, inputs: {} });
   });
 
-  it('routes the automation\'s identifier to its action in the handler\'s registry', () => {
+  it("routes the automation's identifier to its action in the handler's registry", () => {
     const app = defineApp({ actions: [restart, scaffold], automations: [onIncident] });
     expect(createActionRegistry(app.actions).resolve('restart_on_incident', 'incident')?.identifier).toBe('restart_service');
     // The action given to defineApp is not changed in place.
@@ -155,12 +162,12 @@ describe('automation definitions', () => {
   });
 
   it('refuses a bad trigger, and an automation running an action the app does not have', () => {
-    expect(() =>
-      defineAutomation({ identifier: 'x', trigger: { event: 'ENTITY_CREATED' } as never, action: 'scaffold' })
-    ).toThrow(AutomationDefinitionError);
-    expect(() =>
-      defineAutomation({ identifier: 'x', trigger: { event: 'ENTITY_CREATED' } as never, action: 'scaffold' })
-    ).toThrow('automation "x": trigger.blueprint: Invalid input: expected string, received undefined');
+    expect(() => defineAutomation({ identifier: 'x', trigger: { event: 'ENTITY_CREATED' } as never, action: 'scaffold' })).toThrow(
+      AutomationDefinitionError
+    );
+    expect(() => defineAutomation({ identifier: 'x', trigger: { event: 'ENTITY_CREATED' } as never, action: 'scaffold' })).toThrow(
+      'automation "x": trigger.blueprint: Invalid input: expected string, received undefined'
+    );
     expect(() => defineApp({ actions: [scaffold], automations: [onIncident] })).toThrow(
       'automation "restart_on_incident" runs action "restart_service", which is not in the app\'s actions'
     );
@@ -196,7 +203,11 @@ describe('diff against what Port has', () => {
   it('carries over the settings the code does not set when replacing', () => {
     const current = inPort({ approvalNotification: { type: 'webhook', url: 'https://x' }, allowAnyoneToViewRuns: true, publish: false });
     const body = updateBody(current, desired);
-    expect(body).toMatchObject({ approvalNotification: { type: 'webhook', url: 'https://x' }, allowAnyoneToViewRuns: true, publish: false });
+    expect(body).toMatchObject({
+      approvalNotification: { type: 'webhook', url: 'https://x' },
+      allowAnyoneToViewRuns: true,
+      publish: false,
+    });
     expect(body).not.toHaveProperty('createdAt');
     // What the code sets wins.
     expect(updateBody(inPort({ requiredApproval: false }), desired).requiredApproval).toEqual({ type: 'ANY' });

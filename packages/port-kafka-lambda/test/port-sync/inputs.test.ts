@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { entityInput, portInput, secretInput, teamInput, userInput } from '../../src/actions/inputs.js';
-import { PortUserInputsSchema, type PortUserInputs } from '../../src/port/actions.js';
+import { type PortUserInputs, PortUserInputsSchema } from '../../src/port/actions.js';
 import { toPortUserInputs, UnsupportedInputError } from '../../src/port-sync/inputs.js';
 import { toZodSource } from '../../src/port-sync/source.js';
 import { evaluateInputsSource } from './support.js';
@@ -49,7 +49,15 @@ describe('zod → Port user inputs', () => {
   });
 
   it('maps string lengths, patterns and the formats Port has', () => {
-    expect(field(z.string().min(2).max(9).regex(/^[a-z]+$/))).toEqual({ type: 'string', minLength: 2, maxLength: 9, pattern: '^[a-z]+$' });
+    expect(
+      field(
+        z
+          .string()
+          .min(2)
+          .max(9)
+          .regex(/^[a-z]+$/)
+      )
+    ).toEqual({ type: 'string', minLength: 2, maxLength: 9, pattern: '^[a-z]+$' });
     expect(field(z.string().length(4))).toEqual({ type: 'string', minLength: 4, maxLength: 4 });
     expect(field(z.email())).toEqual({ type: 'string', format: 'email' });
     expect(field(z.string().email())).toEqual({ type: 'string', format: 'email' });
@@ -178,7 +186,10 @@ describe('zod → Port user inputs', () => {
 
 describe('Port user inputs → zod source (pull)', () => {
   const everything = z.object({
-    name: z.string().regex(/^[a-z][a-z0-9-]{1,40}$/).optional(),
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{1,40}$/)
+      .optional(),
     path: z.string().regex(/^a\/b$/),
     cpu: z.number().int().min(1).max(64).meta({ title: 'CPU', icon: 'Cpu' }),
     ratio: z.number().gt(0).lt(1).optional(),
@@ -192,7 +203,10 @@ describe('Port user inputs → zod source (pull)', () => {
     services: z.array(entityInput('service')).optional(),
     token: secretInput().optional(),
     cert: secretInput({ multiLine: true }),
-    config: secretInput({ type: 'object', encryption: { algorithm: 'client-side', key: '-----BEGIN PUBLIC KEY-----\nX\n-----END PUBLIC KEY-----' } }),
+    config: secretInput({
+      type: 'object',
+      encryption: { algorithm: 'client-side', key: '-----BEGIN PUBLIC KEY-----\nX\n-----END PUBLIC KEY-----' },
+    }),
     owner: userInput(),
     team: teamInput().optional(),
     values: portInput(z.string(), { format: 'yaml' }).optional(),
@@ -246,7 +260,7 @@ describe('Port user inputs → zod source (pull)', () => {
     });
   });
 
-  it('warns when Port\'s required is a JQ query and pulls every input as optional', () => {
+  it("warns when Port's required is a JQ query and pulls every input as optional", () => {
     const pulled = toZodSource(
       { properties: { a: { type: 'string' } }, required: { jqQuery: '.form.x' } },
       { identifier: 'a', constName: 'aInputs' }

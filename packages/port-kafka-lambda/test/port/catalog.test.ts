@@ -65,7 +65,13 @@ describe('bulk entity upsert', () => {
     expect(result.ok).toBe(false);
     expect(result.entities).toHaveLength(24);
     expect(result.errors).toEqual([
-      { identifier: 'vm-23', index: 23, statusCode: 422, error: 'invalid_request', message: 'properties.cpu_cores: expected number, got string' },
+      {
+        identifier: 'vm-23',
+        index: 23,
+        statusCode: 422,
+        error: 'invalid_request',
+        message: 'properties.cpu_cores: expected number, got string',
+      },
     ]);
     expect(emu.entities.has('vm/vm-23')).toBe(false);
     expect(emu.entities.has('vm/vm-24')).toBe(true);
@@ -119,19 +125,31 @@ describe('entity delete and search', () => {
     expect(apiCalls(/\/entities\/c-1$/).at(-1)?.query).toEqual({ delete_dependents: 'true' });
   });
 
-  it('searches across blueprints and within one, with Port\'s rule shape and paging', async () => {
+  it("searches across blueprints and within one, with Port's rule shape and paging", async () => {
     const eu = await port.searchEntities({
       combinator: 'and',
       rules: [{ property: 'region', operator: '=', value: 'eu-west-1' }],
     });
     expect(eu.map((e) => e.identifier).sort()).toEqual(['c-1', 'vm-a', 'vm-c']);
     const big = await port.searchEntities(
-      { combinator: 'or', rules: [{ property: 'cpu_cores', operator: '>=', value: 8 }, { property: '$identifier', operator: '=', value: 'vm-a' }] },
+      {
+        combinator: 'or',
+        rules: [
+          { property: 'cpu_cores', operator: '>=', value: 8 },
+          { property: '$identifier', operator: '=', value: 'vm-a' },
+        ],
+      },
       { blueprint: 'vm', limit: 2 }
     );
     expect(big.map((e) => e.identifier)).toEqual(['vm-a', 'vm-b']);
     expect(apiCalls(/\/v1\/blueprints\/vm\/entities\/search$/)[0]?.body).toEqual({
-      query: { combinator: 'or', rules: [{ property: 'cpu_cores', operator: '>=', value: 8 }, { property: '$identifier', operator: '=', value: 'vm-a' }] },
+      query: {
+        combinator: 'or',
+        rules: [
+          { property: 'cpu_cores', operator: '>=', value: 8 },
+          { property: '$identifier', operator: '=', value: 'vm-a' },
+        ],
+      },
       limit: 2,
     });
   });
@@ -196,7 +214,7 @@ describe('actions and automations', () => {
     expect(found?.createdBy).toBe(DEFAULT_EMULATOR_CLIENT.clientId);
   });
 
-  it('answers 404 to updating an unknown action and 422 to a body Port\'s schema refuses', async () => {
+  it("answers 404 to updating an unknown action and 422 to a body Port's schema refuses", async () => {
     expect((await rejection(port.updateAction('ghost', { ...action, identifier: 'ghost' }))).status).toBe(404);
     const bad = {
       ...action,

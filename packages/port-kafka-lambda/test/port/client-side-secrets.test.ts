@@ -2,20 +2,20 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { afterEach, describe, expect, it } from '@jest/globals';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import * as z from 'zod';
 import { defineAction } from '../../src/actions/define.js';
 import { secretInput } from '../../src/actions/inputs.js';
+import { DEFAULT_EMULATOR_CLIENT } from '../../src/emulator/index.js';
+import { RECOMMENDED_SCHEMA } from '../../src/messages/run.js';
 import { decryptClientSideSecretInput } from '../../src/port/crypto.js';
 import { SecretInputDecryptionError } from '../../src/port/errors.js';
 import { createSecretInputsKeyLoader, SecretInputsKeyError } from '../../src/port/secret-inputs-key.js';
-import { captureLogs } from '../../src/testing/logs.js';
-import { createHarness, type Harness } from '../../src/testing/harness.js';
 import { kafkaEvent, kafkaRecord, lambdaContext, runsEvent } from '../../src/testing/factories.js';
+import { createHarness, type Harness } from '../../src/testing/harness.js';
+import { captureLogs } from '../../src/testing/logs.js';
 import { encryptClientSideSecretInput, encryptSecretInput } from '../../src/testing/secrets.js';
-import { DEFAULT_EMULATOR_CLIENT } from '../../src/emulator/index.js';
-import { RECOMMENDED_SCHEMA } from '../../src/messages/run.js';
 
 /** Real RSA keys from node:crypto, as Port's docs generate them with openssl (2048-bit). */
 const rsa = (bits: number) => generateKeyPairSync('rsa', { modulusLength: bits });
@@ -34,7 +34,7 @@ const decryptionError = (fn: () => unknown): SecretInputDecryptionError => {
 };
 
 describe('client-side encrypted secret inputs', () => {
-  it('decrypts Port\'s layout: [IV 12][RSA-OAEP-SHA256-wrapped AES-256 key, 256 B][ciphertext + 16 B tag]', () => {
+  it("decrypts Port's layout: [IV 12][RSA-OAEP-SHA256-wrapped AES-256 key, 256 B][ciphertext + 16 B tag]", () => {
     const value = encryptClientSideSecretInput('s3cr3t-värde', publicPem);
     const raw = Buffer.from(value, 'base64');
     expect(raw.length).toBe(12 + 256 + Buffer.byteLength('s3cr3t-värde') + 16);
@@ -43,7 +43,9 @@ describe('client-side encrypted secret inputs', () => {
 
   it('decrypts object secrets to their JSON text, and keys of other sizes (the wrapped key is the modulus length)', () => {
     const config = { user: 'deploy', password: 'p@ss' };
-    expect(JSON.parse(decryptClientSideSecretInput(encryptClientSideSecretInput(JSON.stringify(config), publicPem), pair.privateKey))).toEqual(config);
+    expect(
+      JSON.parse(decryptClientSideSecretInput(encryptClientSideSecretInput(JSON.stringify(config), publicPem), pair.privateKey))
+    ).toEqual(config);
     const big = rsa(3072);
     const value = encryptClientSideSecretInput('x', big.publicKey);
     expect(Buffer.from(value, 'base64').length).toBe(12 + 384 + 1 + 16);
@@ -53,7 +55,9 @@ describe('client-side encrypted secret inputs', () => {
   it('refuses a wrong key, a tampered value, a truncated one and non-RSA keys, without quoting the value', () => {
     const value = encryptClientSideSecretInput('top-secret-value', publicPem);
     const wrong = decryptionError(() => decryptClientSideSecretInput(value, rsa(2048).privateKey));
-    expect(wrong.message).toBe('Cannot decrypt client-side secret input: the AES key does not unwrap (wrong private key or tampered value)');
+    expect(wrong.message).toBe(
+      'Cannot decrypt client-side secret input: the AES key does not unwrap (wrong private key or tampered value)'
+    );
     const raw = Buffer.from(value, 'base64');
     raw[raw.length - 20] = (raw[raw.length - 20] ?? 0) ^ 1;
     expect(decryptionError(() => decryptClientSideSecretInput(raw.toString('base64'), pair.privateKey)).message).toBe(
@@ -69,7 +73,9 @@ describe('client-side encrypted secret inputs', () => {
     expect(decryptionError(() => decryptClientSideSecretInput(value, ec.privateKey)).message).toBe(
       'Cannot decrypt client-side secret input: the key is not an RSA private key'
     );
-    expect(decryptionError(() => decryptClientSideSecretInput(value, pair.publicKey as KeyObject)).message).toContain('not an RSA private key');
+    expect(decryptionError(() => decryptClientSideSecretInput(value, pair.publicKey as KeyObject)).message).toContain(
+      'not an RSA private key'
+    );
   });
 });
 

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ConfigError } from '../../src/errors.js';
 import { assertCredentialsConfigured, createCredentialsLoader } from '../../src/port/credentials.js';
 import { PortCredentialsError } from '../../src/port/errors.js';
@@ -196,7 +196,7 @@ describe('createCredentialsLoader', () => {
   it('makes missing credentials a configuration error (checked at cold start)', () => {
     expect(() => assertCredentialsConfigured({})).toThrow(ConfigError);
     expect(() => assertCredentialsConfigured({ PORT_CLIENT_ID: 'id', PORT_CLIENT_SECRET: ' ' })).toThrow(
-      /^Port credentials are not configured: set PORT_CREDENTIALS_SECRET_ARN, or both PORT_CLIENT_ID and PORT_CLIENT_SECRET$/,
+      /^Port credentials are not configured: set PORT_CREDENTIALS_SECRET_ARN, or both PORT_CLIENT_ID and PORT_CLIENT_SECRET$/
     );
     expect(() => assertCredentialsConfigured({ PORT_CREDENTIALS_SECRET_ARN: SECRET_ARN })).not.toThrow();
     expect(() => assertCredentialsConfigured({ PORT_CLIENT_ID: 'id', PORT_CLIENT_SECRET: 'secret' })).not.toThrow();

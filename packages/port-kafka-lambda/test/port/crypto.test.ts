@@ -44,7 +44,7 @@ describe('decryptSecretInput', () => {
       fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (plaintext) => {
         expect(decryptSecretInput(encrypt(plaintext), CLIENT_SECRET)).toBe(plaintext);
       }),
-      { numRuns: 200 },
+      { numRuns: 200 }
     );
   });
 

@@ -18,7 +18,7 @@ const verdicts = (orgId: string): Record<string, boolean> => {
   return {
     handler: accepts(() => loadConfig({ PORT_ORG_ID: orgId })),
     consumer: accepts(() =>
-      loadConsumerConfig({ PORT_ORG_ID: orgId, KAFKA_USERNAME: 'u', KAFKA_PASSWORD: 'p', KAFKA_CONSUMER_GROUP: group }),
+      loadConsumerConfig({ PORT_ORG_ID: orgId, KAFKA_USERNAME: 'u', KAFKA_PASSWORD: 'p', KAFKA_CONSUMER_GROUP: group })
     ),
     cdk: accepts(() => {
       const values: Record<string, unknown> = { orgId, portRegion: 'eu', consumerGroupId: group };

@@ -37,7 +37,7 @@ describe('resolvePortBaseUrl', () => {
 
   it('rejects user info without echoing the password', () => {
     expect(() => resolvePortBaseUrl({ baseUrl: 'https://me:hunter2@api.port.io' })).toThrow(
-      expect.objectContaining({ name: 'PortBaseUrlError', value: 'https://api.port.io' }),
+      expect.objectContaining({ name: 'PortBaseUrlError', value: 'https://api.port.io' })
     );
     try {
       resolvePortBaseUrl({ baseUrl: 'https://me:hunter2@api.port.io' });

@@ -43,15 +43,12 @@ describe('decoder properties', () => {
     };
     const pollutingKey = fc.constantFrom('__proto__', 'constructor', 'prototype', 'a');
     fc.assert(
-      fc.property(
-        fc.oneof(fc.jsonValue({ maxDepth: 5 }), fc.dictionary(pollutingKey, fc.jsonValue({ maxDepth: 3 }))),
-        (value) => {
-          const text = JSON.stringify(value);
-          const decoded = decodeRecord(kafkaRecord({ value: text }));
-          // Compare through JSON text: JSON.stringify turns -0 into 0 on both sides.
-          expect(JSON.stringify(decoded.value)).toBe(JSON.stringify(clean(JSON.parse(text))));
-        }
-      ),
+      fc.property(fc.oneof(fc.jsonValue({ maxDepth: 5 }), fc.dictionary(pollutingKey, fc.jsonValue({ maxDepth: 3 }))), (value) => {
+        const text = JSON.stringify(value);
+        const decoded = decodeRecord(kafkaRecord({ value: text }));
+        // Compare through JSON text: JSON.stringify turns -0 into 0 on both sides.
+        expect(JSON.stringify(decoded.value)).toBe(JSON.stringify(clean(JSON.parse(text))));
+      }),
       { numRuns: 400 }
     );
   });

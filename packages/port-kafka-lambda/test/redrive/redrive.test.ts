@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../../src/emulator/index.js';
 import type { ParkedRecord } from '../../src/parking/parker.js';
 import { SqsParker } from '../../src/parking/sqs.js';
@@ -75,7 +75,9 @@ const refusedRun = async (runId: string, offset: number): Promise<ParkedRecord> 
   const h = await createHarness({ emulator: emu, ledger: db.ledger(table) });
   // The action's own PATCHes (status label, links) go through; the ones ending the run are refused.
   emu.faultPolicy = ({ method, path, body }) =>
-    method === 'PATCH' && path === runPath(runId) && typeof body === 'object' && body !== null && 'status' in body ? { status: 403 } : undefined;
+    method === 'PATCH' && path === runPath(runId) && typeof body === 'object' && body !== null && 'status' in body
+      ? { status: 403 }
+      : undefined;
   const event = runsEvent([v1Run('create_vm', VM_INPUTS, runId)]);
   const record = event.records[`${RUNS_TOPIC}-0`]![0]!;
   record.offset = offset;
@@ -88,7 +90,15 @@ const refusedRun = async (runId: string, offset: number): Promise<ParkedRecord> 
 /** A record that is not JSON, parked as the handler parks it. */
 const notJson = (offset: number): ParkedRecord => {
   const raw = kafkaRecord({ value: 'not json at all', partition: 1, offset });
-  return { topic: raw.topic, partition: 1, offset, reason: 'not-json', detail: 'RecordDecodeError: value is not JSON', key: null, value: raw.value };
+  return {
+    topic: raw.topic,
+    partition: 1,
+    offset,
+    reason: 'not-json',
+    detail: 'RecordDecodeError: value is not JSON',
+    key: null,
+    value: raw.value,
+  };
 };
 
 /** What Lambda's on-failure destination writes to SQS for a batch it gave up on (metadata only). */
@@ -115,9 +125,15 @@ const batchFailure = () =>
 
 const counts = async (url: string) => {
   const out = await mq.client.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    })
   );
-  return { visible: Number(out.Attributes?.ApproximateNumberOfMessages), hidden: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible) };
+  return {
+    visible: Number(out.Attributes?.ApproximateNumberOfMessages),
+    hidden: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible),
+  };
 };
 
 /** The parked messages still on the queue, by run id or reason (peeked without hiding them). */
@@ -146,7 +162,11 @@ describe('redrive: listing', () => {
     expect(listed.code).toBe(0);
     expect(linesOf(listed.stdout)).toEqual([
       'parked: 2 message(s)',
-      expect.stringMatching(new RegExp(`^parked ${RUNS_TOPIC}-0@7 run-not-ended: run r_redrive_list \\(create_vm\\): RunNotEndedError: Port refused to end run r_redrive_list`)),
+      expect.stringMatching(
+        new RegExp(
+          `^parked ${RUNS_TOPIC}-0@7 run-not-ended: run r_redrive_list \\(create_vm\\): RunNotEndedError: Port refused to end run r_redrive_list`
+        )
+      ),
       `parked ${RUNS_TOPIC}-1@8 not-json: no run: RecordDecodeError: value is not JSON`,
       'failed-batches: 1 message(s)',
       `failed-batches ${RUNS_TOPIC}-2@40..42 RetryAttemptsExhausted: batch metadata only, no records and so no run ids -> left (the sweeper ends runs this backend claimed; re-read these offsets from Kafka for the others; --discard-metadata deletes it)`,
@@ -158,7 +178,7 @@ describe('redrive: listing', () => {
         expect.stringMatching(/-> would end run r_redrive_list FAILURE \("ended by redrive: run-not-ended"\)$/),
         expect.stringMatching(/not-json: no run: .* -> left: no run to end$/),
         '3 message(s): 0 done and deleted, 0 failed, 3 left (dry run: nothing was changed; add --apply to act)',
-      ]),
+      ])
     );
     expect(emu.requests.filter((r) => r.method === 'PATCH')).toHaveLength(patchesBefore);
     expect(emu.getRun('r_redrive_list')?.status).toBe('IN_PROGRESS');
@@ -176,7 +196,16 @@ describe('redrive --fail --apply', () => {
     emu.createRun({ id: 'r_redrive_c', action: 'create_vm' });
     const bare = (runId: string, offset: number): ParkedRecord => {
       const raw = kafkaRecord({ value: v1Run('create_vm', VM_INPUTS, runId), partition: 0, offset });
-      return { topic: RUNS_TOPIC, partition: 0, offset, reason: 'run-not-ended', detail: `RunNotEndedError: Port refused to end run ${runId}`, runId, key: null, value: raw.value };
+      return {
+        topic: RUNS_TOPIC,
+        partition: 0,
+        offset,
+        reason: 'run-not-ended',
+        detail: `RunNotEndedError: Port refused to end run ${runId}`,
+        runId,
+        key: null,
+        value: raw.value,
+      };
     };
     await park([a, bare('r_redrive_b', 11), bare('r_redrive_c', 12), notJson(13)]);
     emu.faults.push({ match: { method: 'PATCH', path: runPath('r_redrive_c') }, times: 10, respond: { status: 403 } });
@@ -193,7 +222,7 @@ describe('redrive --fail --apply', () => {
         expect.stringMatching(/r_redrive_b .* -> ended FAILURE$/),
         expect.stringMatching(/r_redrive_c .* -> could not end it, left: RunNotEndedError: Port refused to end run r_redrive_c/),
         '4 message(s): 2 done and deleted, 1 failed, 1 left',
-      ]),
+      ])
     );
     expect(emu.getRun('r_redrive_a')).toMatchObject({ status: 'SUCCESS' });
     expect(emu.getRun('r_redrive_b')).toMatchObject({
@@ -231,7 +260,7 @@ describe('redrive --replay --apply', () => {
         expect.stringMatching(/r_redrive_replay \(create_vm\): .* -> replayed: succeeded \(report-resent\)$/),
         expect.stringMatching(/not-json: no run: .* -> replay did not finish it, left: parked again: not-json: /),
         '2 message(s): 1 done and deleted, 1 failed, 0 left',
-      ]),
+      ])
     );
     expect(emu.getRun('r_redrive_replay')).toMatchObject({ status: 'SUCCESS' });
     expect(pickups()).toBe(pickedUpBefore);
@@ -248,7 +277,7 @@ describe('redrive: metadata and usage', () => {
     const discarded = await runTool('redrive', ['--discard-metadata', '--apply'], { env: cliEnv({ PARK_QUEUE_URL: '' }) });
 
     expect(linesOf(kept.stdout)).toContain(
-      `failed-batches ${RUNS_TOPIC}-2@40..42 RetryAttemptsExhausted: batch metadata only, no records and so no run ids -> would delete (the sweeper ends runs this backend claimed; re-read these offsets from Kafka for the others)`,
+      `failed-batches ${RUNS_TOPIC}-2@40..42 RetryAttemptsExhausted: batch metadata only, no records and so no run ids -> would delete (the sweeper ends runs this backend claimed; re-read these offsets from Kafka for the others)`
     );
     expect(keptCount).toEqual({ visible: 1, hidden: 0 });
     expect(discarded.code).toBe(0);

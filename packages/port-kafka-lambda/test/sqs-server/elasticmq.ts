@@ -55,14 +55,17 @@ const startElasticMq = async (options: { startTimeoutMs?: number } = {}): Promis
       'generate-node-address = true',
       'pekko.loglevel = "WARNING"',
       '',
-    ].join('\n'),
+    ].join('\n')
   );
   const child: ChildProcess = spawn('java', ['-Xmx256m', `-Dconfig.file=${config}`, '-cp', `${LIB_DIR}/*`, MAIN_CLASS], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ElasticMQ did not start in time:\n${output.slice(-2000)}`)), options.startTimeoutMs ?? 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`ElasticMQ did not start in time:\n${output.slice(-2000)}`)),
+      options.startTimeoutMs ?? 60_000
+    );
     const watch = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const match = READY.exec(output);

@@ -96,12 +96,19 @@ describe('sweeper: lapsed claims', () => {
     expect(second).toMatchObject({ lapsedClaims: 0, interrupted: 0 });
     expect(emu.getRun('r_fail1')).toMatchObject({ status: 'FAILURE', summary: INTERRUPTED_SUMMARY });
     expect(emu.logs('r_fail1').map((l) => l.message)).toEqual([
-      expect.stringMatching(/^Interrupted: consumer\/dead0001 claimed it at \S+ and stopped before reporting it \(the claim lapsed at \S+\)\. The action does not declare onInterrupted: 'rerun', so it is not run again\.$/),
+      expect.stringMatching(
+        /^Interrupted: consumer\/dead0001 claimed it at \S+ and stopped before reporting it \(the claim lapsed at \S+\)\. The action does not declare onInterrupted: 'rerun', so it is not run again\.$/
+      ),
     ]);
     expect(emu.endings.filter((e) => e.runId === 'r_fail1')).toHaveLength(1);
     const entry = await ledger.get('r_fail1');
     expect(entry && entryState(entry, Date.now())).toBe('delivered');
-    expect(entry).toMatchObject({ report: { patch: { status: 'FAILURE', summary: INTERRUPTED_SUMMARY } }, topic: 'org_x.runs', partition: 3, offset: 42 });
+    expect(entry).toMatchObject({
+      report: { patch: { status: 'FAILURE', summary: INTERRUPTED_SUMMARY } },
+      topic: 'org_x.runs',
+      partition: 3,
+      offset: 42,
+    });
     expect(redelivered).toEqual({ batchItemFailures: [] });
     expect(h.lastOutcomes()).toEqual([expect.objectContaining({ status: 'skipped', reason: 'already-ended' })]);
     expect(counter.executions).toEqual([]);
@@ -123,7 +130,7 @@ describe('sweeper: lapsed claims', () => {
     expect(after).toMatchObject({ lapsedClaims: 1, rerunWaiting: 0, rerunEnded: 1 });
     expect(emu.getRun('r_rerun1')).toMatchObject({ status: 'FAILURE', summary: rerunNotRetriedSummary(30 * MINUTE) });
     expect(rerunNotRetriedSummary(30 * MINUTE)).toBe(
-      "interrupted: the backend stopped while the run was in progress; it was not run again, because no retry of its record came within 30 minutes (onInterrupted: 'rerun')",
+      "interrupted: the backend stopped while the run was in progress; it was not run again, because no retry of its record came within 30 minutes (onInterrupted: 'rerun')"
     );
   });
 
@@ -179,8 +186,13 @@ describe('sweeper: lapsed claims', () => {
     expect(first).toMatchObject({ lapsedClaims: 1, errors: 1 });
     expect(logs.entries()).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ level: 'ERROR', message: 'Run could not be ended in Port; the next sweep tries again', reason: 'run-not-ended', runId: 'r_refused1' }),
-      ]),
+        expect.objectContaining({
+          level: 'ERROR',
+          message: 'Run could not be ended in Port; the next sweep tries again',
+          reason: 'run-not-ended',
+          runId: 'r_refused1',
+        }),
+      ])
     );
     expect(second).toMatchObject({ interrupted: 1, errors: 0 });
     expect(emu.getRun('r_refused1')).toMatchObject({ status: 'FAILURE', summary: INTERRUPTED_SUMMARY });
@@ -195,7 +207,11 @@ describe('sweeper: runs left IN_PROGRESS in Port', () => {
     await ledger.claim('r_running', { owner: 'consumer/alive001', expiresAt: Date.now() + 5 * MINUTE, action: 'deploy', policy: 'fail' });
     emu.createRun({ id: 'r_stored', action: 'deploy', createdAt: minutesAgo(90) });
     await ledger.claim('r_stored', { owner: 'consumer/gone0001', expiresAt: Date.now() + 5 * MINUTE, action: 'deploy', policy: 'fail' });
-    await ledger.storeResult('r_stored', 'consumer/gone0001', { runId: 'r_stored', log: 'deployed v2', patch: { status: 'SUCCESS', summary: 'deployed' } });
+    await ledger.storeResult('r_stored', 'consumer/gone0001', {
+      runId: 'r_stored',
+      log: 'deployed v2',
+      patch: { status: 'SUCCESS', summary: 'deployed' },
+    });
     emu.createRun({ id: 'r_recent', action: 'deploy', createdAt: minutesAgo(10) });
     emu.createRun({ id: 'r_approval', action: 'deploy', status: 'WAITING_FOR_APPROVAL', createdAt: minutesAgo(90) });
     emu.createRun({ id: 'r_foreign', action: 'not_ours', createdAt: minutesAgo(90) });
@@ -211,7 +227,9 @@ describe('sweeper: runs left IN_PROGRESS in Port', () => {
     expect(report).toMatchObject({ staleSeen: 3, staleEnded: 1, reportsResent: 1, leftAlone: 1, errors: 0 });
     expect(emu.getRun('r_lost')).toMatchObject({
       status: 'FAILURE',
-      summary: expect.stringMatching(/^not handled: the run stayed IN_PROGRESS for 90 minutes and this backend never started it \(its Kafka record was lost, skipped or never delivered\); ended by the sweeper$/),
+      summary: expect.stringMatching(
+        /^not handled: the run stayed IN_PROGRESS for 90 minutes and this backend never started it \(its Kafka record was lost, skipped or never delivered\); ended by the sweeper$/
+      ),
     });
     expect(emu.getRun('r_stored')).toMatchObject({ status: 'SUCCESS', summary: 'deployed' });
     expect(emu.logs('r_stored').map((l) => l.message)).toEqual(['deployed v2']);
@@ -293,7 +311,8 @@ describe('sweeper Lambda handler', () => {
   });
 
   it('refuses a bad configuration at cold start, one line per variable', () => {
-    const attempt = () => createSweeperHandler({ RUN_LEDGER_TABLE: 'x', STALE_RUN_MAX_AGE_MINUTES: 'soon', PORT_CLIENT_ID: 'a', PORT_CLIENT_SECRET: 'b' });
+    const attempt = () =>
+      createSweeperHandler({ RUN_LEDGER_TABLE: 'x', STALE_RUN_MAX_AGE_MINUTES: 'soon', PORT_CLIENT_ID: 'a', PORT_CLIENT_SECRET: 'b' });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/RUN_LEDGER_TABLE: .*\n.*STALE_RUN_MAX_AGE_MINUTES: /);
     expect(() => createSweeperHandler({ RUN_LEDGER_TABLE: 'run-ledger' })).toThrow(/Port credentials are not configured/);

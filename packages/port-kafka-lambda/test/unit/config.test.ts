@@ -67,7 +67,13 @@ describe('handler configuration', () => {
 
   it('lists every bad variable at once', () => {
     const error = errorOf({ PORT_REGION: 'asia', UNKNOWN_ACTION: 'explode' });
-    expect(error.message.split('\n').slice(1).map((l) => l.split(':')[0]).sort()).toEqual(['PORT_REGION', 'UNKNOWN_ACTION']);
+    expect(
+      error.message
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(':')[0])
+        .sort()
+    ).toEqual(['PORT_REGION', 'UNKNOWN_ACTION']);
   });
 
   it('does not echo the value, in case a secret was pasted into the wrong variable', () => {

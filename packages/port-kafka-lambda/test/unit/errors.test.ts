@@ -66,6 +66,6 @@ describe('error classes', () => {
       expect(error).toBeInstanceOf(PortKafkaError);
       expect(error.name).toBe(name);
       if (hasCause) expect(error.cause).toBe(cause);
-    },
+    }
   );
 });

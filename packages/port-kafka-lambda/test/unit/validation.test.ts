@@ -26,7 +26,7 @@ describe('zod issue wording', () => {
   it('summarises on one line, at most max issues and a count of the rest', () => {
     const error = errorOf(z.object({ a: z.string(), b: z.string(), c: z.string() }), {});
     expect(describeIssues(error, 2)).toBe(
-      'a: Invalid input: expected string, received undefined; b: Invalid input: expected string, received undefined; and 1 more',
+      'a: Invalid input: expected string, received undefined; b: Invalid input: expected string, received undefined; and 1 more'
     );
     expect(describeIssues(error).split('; ')).toHaveLength(3);
   });

@@ -13,7 +13,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Dimension, MetricName } from '../../telemetry/names.js';
-import { consumerMetric, consumerMetricSearch, type ConsumerMetricsSource, DEFAULT_PERIOD, esmMetric } from '../metrics.js';
+import { type ConsumerMetricsSource, consumerMetric, consumerMetricSearch, DEFAULT_PERIOD, esmMetric } from '../metrics.js';
 import type { WatchedMapping } from './alarms.js';
 
 interface ConsumerDashboardProps {
@@ -48,8 +48,12 @@ class ConsumerDashboard extends Construct {
       consumerMetricSearch(source, name, Dimension.ChangeHandler, { label, ...(statistic === undefined ? {} : { statistic }) });
     const perReason = (name: MetricName, label: string) => consumerMetricSearch(source, name, Dimension.Reason, { label });
     const service = (name: MetricName, label: string) => consumerMetric(source, name, { label });
-    const graph = (title: string, left: IMetric[], right: IMetric[] = [], extra: Partial<ConstructorParameters<typeof GraphWidget>[0]> = {}) =>
-      new GraphWidget({ title, left, right, width: WIDTH, height: HEIGHT, period: DEFAULT_PERIOD, ...extra });
+    const graph = (
+      title: string,
+      left: IMetric[],
+      right: IMetric[] = [],
+      extra: Partial<ConstructorParameters<typeof GraphWidget>[0]> = {}
+    ) => new GraphWidget({ title, left, right, width: WIDTH, height: HEIGHT, period: DEFAULT_PERIOD, ...extra });
 
     const esmMappings = props.mappings.filter((m) => m.esmMetrics);
     const lag: IMetric[] = [
@@ -74,24 +78,28 @@ class ConsumerDashboard extends Construct {
         ],
         [
           graph('Runs started and succeeded per action', [
-            perAction(MetricName.RunsStarted, 'started ${PROP(\'Dim.action\')}'),
-            perAction(MetricName.RunsSucceeded, 'succeeded ${PROP(\'Dim.action\')}'),
+            perAction(MetricName.RunsStarted, "started ${PROP('Dim.action')}"),
+            perAction(MetricName.RunsSucceeded, "succeeded ${PROP('Dim.action')}"),
           ]),
           graph('Runs failed, skipped and retried per action', [
-            perAction(MetricName.RunsFailed, 'failed ${PROP(\'Dim.action\')}'),
-            perAction(MetricName.RunsSkipped, 'skipped ${PROP(\'Dim.action\')}'),
-            perAction(MetricName.RunsRetried, 'retried ${PROP(\'Dim.action\')}'),
+            perAction(MetricName.RunsFailed, "failed ${PROP('Dim.action')}"),
+            perAction(MetricName.RunsSkipped, "skipped ${PROP('Dim.action')}"),
+            perAction(MetricName.RunsRetried, "retried ${PROP('Dim.action')}"),
           ]),
           graph('Run duration per action (ms)', [
-            perAction(MetricName.RunDuration, 'p50 ${PROP(\'Dim.action\')}', 'p50'),
-            perAction(MetricName.RunDuration, 'p99 ${PROP(\'Dim.action\')}', 'p99'),
+            perAction(MetricName.RunDuration, "p50 ${PROP('Dim.action')}", 'p50'),
+            perAction(MetricName.RunDuration, "p99 ${PROP('Dim.action')}", 'p99'),
           ]),
         ],
         [
-          graph('Change handlers', [
-            perHandler(MetricName.ChangesSucceeded, 'succeeded ${PROP(\'Dim.changeHandler\')}'),
-            perHandler(MetricName.ChangesFailed, 'failed ${PROP(\'Dim.changeHandler\')}'),
-          ], [perHandler(MetricName.ChangeDuration, 'p99 ms ${PROP(\'Dim.changeHandler\')}', 'p99')]),
+          graph(
+            'Change handlers',
+            [
+              perHandler(MetricName.ChangesSucceeded, "succeeded ${PROP('Dim.changeHandler')}"),
+              perHandler(MetricName.ChangesFailed, "failed ${PROP('Dim.changeHandler')}"),
+            ],
+            [perHandler(MetricName.ChangeDuration, "p99 ms ${PROP('Dim.changeHandler')}", 'p99')]
+          ),
           graph('Offset lag (records)', lag, [], {
             leftAnnotations: [{ value: props.offsetLagThreshold, label: 'alarm threshold' }],
           }),
@@ -108,34 +116,42 @@ class ConsumerDashboard extends Construct {
           ),
         ],
         [
-          graph('Errors', [
-            props.fn.metricErrors({ statistic: 'Sum', period: DEFAULT_PERIOD, label: 'function errors' }),
-            props.fn.metricThrottles({ statistic: 'Sum', period: DEFAULT_PERIOD, label: 'throttles' }),
-            service(MetricName.LedgerErrors, 'ledger errors'),
-            ...esmErrors,
-          ], [
-            service(MetricName.PortCallRetries, 'Port call retries'),
-            service(MetricName.LedgerConflicts, 'ledger conflicts'),
-          ]),
+          graph(
+            'Errors',
+            [
+              props.fn.metricErrors({ statistic: 'Sum', period: DEFAULT_PERIOD, label: 'function errors' }),
+              props.fn.metricThrottles({ statistic: 'Sum', period: DEFAULT_PERIOD, label: 'throttles' }),
+              service(MetricName.LedgerErrors, 'ledger errors'),
+              ...esmErrors,
+            ],
+            [service(MetricName.PortCallRetries, 'Port call retries'), service(MetricName.LedgerConflicts, 'ledger conflicts')]
+          ),
           graph(
             'Invocations and duration',
-            [props.fn.metricInvocations({ statistic: 'Sum', period: DEFAULT_PERIOD, label: 'invocations' }), service(MetricName.Records, 'records')],
+            [
+              props.fn.metricInvocations({ statistic: 'Sum', period: DEFAULT_PERIOD, label: 'invocations' }),
+              service(MetricName.Records, 'records'),
+            ],
             [
               props.fn.metricDuration({ statistic: 'Maximum', period: DEFAULT_PERIOD, label: 'max duration (ms)' }),
               props.fn.metricDuration({ statistic: 'p99', period: DEFAULT_PERIOD, label: 'p99 duration (ms)' }),
             ],
             { rightAnnotations: [timeoutLine] }
           ),
-          graph('Records skipped, by reason', [perReason(MetricName.RecordsSkipped, '${PROP(\'Dim.reason\')}')], [
-            new Metric({
-              namespace: source.namespace,
-              metricName: MetricName.ColdStart,
-              dimensionsMap: { [Dimension.Service]: source.service, function_name: props.fn.functionName },
-              statistic: 'Sum',
-              period: DEFAULT_PERIOD,
-              label: 'cold starts',
-            }),
-          ]),
+          graph(
+            'Records skipped, by reason',
+            [perReason(MetricName.RecordsSkipped, "${PROP('Dim.reason')}")],
+            [
+              new Metric({
+                namespace: source.namespace,
+                metricName: MetricName.ColdStart,
+                dimensionsMap: { [Dimension.Service]: source.service, function_name: props.fn.functionName },
+                statistic: 'Sum',
+                period: DEFAULT_PERIOD,
+                label: 'cold starts',
+              }),
+            ]
+          ),
         ],
         [new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 4 })],
       ],

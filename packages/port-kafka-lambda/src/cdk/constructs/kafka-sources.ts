@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type { EventSourceMapping, IEventSourceDlq, IFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   EventSourceMappingLogLevel,
   FilterCriteria,
@@ -6,7 +7,6 @@ import {
   SourceAccessConfigurationType,
   StartingPosition,
 } from 'aws-cdk-lib/aws-lambda';
-import type { EventSourceMapping, IEventSourceDlq, IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DeployConfig } from '../config.js';
@@ -28,13 +28,7 @@ interface KafkaSourcesProps {
   readonly sources: readonly KafkaTopicSource[];
   readonly config: Pick<
     DeployConfig,
-    | 'brokers'
-    | 'kafkaEnabled'
-    | 'batchSize'
-    | 'maxBatchingWindowSeconds'
-    | 'startingPosition'
-    | 'startingPositionTimestamp'
-    | 'provisioned'
+    'brokers' | 'kafkaEnabled' | 'batchSize' | 'maxBatchingWindowSeconds' | 'startingPosition' | 'startingPositionTimestamp' | 'provisioned'
   >;
   /** On-failure destination (provisioned mode only): the FailedBatches queue or the failure bucket. */
   readonly onFailure?: IEventSourceDlq;
@@ -66,18 +60,12 @@ class KafkaSources extends Construct {
         kafkaBootstrapServers: config.brokers,
         kafkaTopic: source.topic,
         kafkaConsumerGroupId: source.consumerGroupId,
-        sourceAccessConfigurations: [
-          { type: SourceAccessConfigurationType.SASL_SCRAM_512_AUTH, uri: props.secret.secretArn },
-        ],
+        sourceAccessConfigurations: [{ type: SourceAccessConfigurationType.SASL_SCRAM_512_AUTH, uri: props.secret.secretArn }],
         startingPosition: StartingPosition[config.startingPosition],
-        ...(config.startingPositionTimestamp === undefined
-          ? {}
-          : { startingPositionTimestamp: config.startingPositionTimestamp }),
+        ...(config.startingPositionTimestamp === undefined ? {} : { startingPositionTimestamp: config.startingPositionTimestamp }),
         batchSize: config.batchSize,
         // Unset keeps Kafka's 500 ms default, which cannot be restored once changed.
-        ...(config.maxBatchingWindowSeconds === undefined
-          ? {}
-          : { maxBatchingWindow: Duration.seconds(config.maxBatchingWindowSeconds) }),
+        ...(config.maxBatchingWindowSeconds === undefined ? {} : { maxBatchingWindow: Duration.seconds(config.maxBatchingWindowSeconds) }),
         enabled: config.kafkaEnabled,
         ...(source.filters === undefined ? {} : { filters: source.filters.map((f) => FilterCriteria.filter(f)) }),
         ...(provisioned === undefined

@@ -57,7 +57,9 @@ class RunExecutor extends Construct {
   constructor(scope: Construct, id: string, props: RunExecutorProps) {
     super(scope, id);
     if (!existsSync(RUN_EXECUTOR_ENTRY)) {
-      throw new PortKafkaError(`The run executor's entry ${RUN_EXECUTOR_ENTRY} is missing: the port-kafka-lambda package ships src/ beside dist/`);
+      throw new PortKafkaError(
+        `The run executor's entry ${RUN_EXECUTOR_ENTRY} is missing: the port-kafka-lambda package ships src/ beside dist/`
+      );
     }
 
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
@@ -72,7 +74,7 @@ class RunExecutor extends Construct {
         effect: Effect.ALLOW,
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [this.logGroup.logGroupArn],
-      }),
+      })
     );
 
     this.function = new NodejsFunction(this, 'Function', {
@@ -129,7 +131,7 @@ class RunExecutor extends Construct {
     Validations.of(checkpoints).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
       reason:
-        'Durable execution ARNs are <function>:<version>/durable-execution/<name>/<id>; the checkpoint actions are granted on this function\'s own executions only (<function ARN>:*), as AWS documents.',
+        "Durable execution ARNs are <function>:<version>/durable-execution/<name>/<id>; the checkpoint actions are granted on this function's own executions only (<function ARN>:*), as AWS documents.",
     });
   }
 
@@ -148,7 +150,7 @@ class RunExecutor extends Construct {
     const metric = (metricName: string) => this.function.metric(metricName, { period, statistic: 'Sum' });
     return {
       alarmDescription:
-        'Durable executions of the run executor failed or timed out: their runs may be left IN_PROGRESS in Port until the sweeper ends them. See the executor\'s log group (docs/long-running-actions.md).',
+        "Durable executions of the run executor failed or timed out: their runs may be left IN_PROGRESS in Port until the sweeper ends them. See the executor's log group (docs/long-running-actions.md).",
       metric: new MathExpression({
         expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
         usingMetrics: { failed: metric('DurableExecutionFailed'), timedOut: metric('DurableExecutionTimedOut') },

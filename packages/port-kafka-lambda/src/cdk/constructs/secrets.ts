@@ -1,6 +1,6 @@
 import { ArnFormat, CfnParameter, RemovalPolicy, SecretValue, Stack, Validations } from 'aws-cdk-lib';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { SecretSource } from '../config.js';
 

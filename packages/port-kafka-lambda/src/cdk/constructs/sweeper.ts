@@ -73,7 +73,7 @@ class Sweeper extends Construct {
         effect: Effect.ALLOW,
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [this.logGroup.logGroupArn],
-      }),
+      })
     );
 
     this.function = new NodejsFunction(this, 'Function', {

@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import * as z from 'zod';
 import { InputError } from './errors.js';
 
@@ -61,7 +61,8 @@ const parseInvokeArgs = (argv: readonly string[]): InvokeArgs => {
   const scale = values['wait-scale'] === undefined ? undefined : WaitScale.safeParse(values['wait-scale']);
   if (scale && !scale.success) throw new InputError(`--wait-scale: expected a factor above 0 and at most 1, got "${values['wait-scale']}"`);
   if (scale && values['skip-waits']) throw new InputError('--skip-waits and --wait-scale exclude each other: give one');
-  if (!values.help && positionals.length === 0) throw new InputError('no input: give one or more event files or folders (npm run invoke -- events/)');
+  if (!values.help && positionals.length === 0)
+    throw new InputError('no input: give one or more event files or folders (npm run invoke -- events/)');
   return {
     paths: positionals,
     json: values.json,

@@ -2,10 +2,10 @@ import * as z from 'zod';
 import { KafkaEvent } from '../../kafka/event.js';
 import { isObject } from '../../messages/common.js';
 import { type CustomRunParser, normalizeChange, normalizeRun } from '../../messages/normalize.js';
-import { describeIssues } from '../../validation.js';
 import { RECOMMENDED_SCHEMA } from '../../messages/run.js';
-import { foreignChange, foreignRun } from '../../routing/ownership.js';
 import { TopicKind } from '../../port/kafka.js';
+import { foreignChange, foreignRun } from '../../routing/ownership.js';
+import { describeIssues } from '../../validation.js';
 
 /**
  * What a sample file may declare about its own outcome, under the top-level
@@ -24,9 +24,7 @@ type Expectation = z.infer<typeof Expectation>;
 
 const EXPECT_KEY = '$expect';
 
-type Classified =
-  | { kind: 'kafka-event'; event: KafkaEvent }
-  | { kind: TopicKind; message: Record<string, unknown> };
+type Classified = { kind: 'kafka-event'; event: KafkaEvent } | { kind: TopicKind; message: Record<string, unknown> };
 
 interface ClassifiedFile {
   classified: Classified;

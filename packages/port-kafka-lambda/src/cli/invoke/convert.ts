@@ -1,7 +1,7 @@
+import * as z from 'zod';
 import type { CustomRunParser } from '../../messages/normalize.js';
 import { topicName } from '../../port/kafka.js';
 import { isOrgId, ORG_ID_EXAMPLE } from '../../port/org.js';
-import * as z from 'zod';
 import { parseCommandLine } from './args.js';
 import { classifyFile } from './classify.js';
 import { ExitCode, InputError, problemLines } from './errors.js';
@@ -35,7 +35,10 @@ const intFlag = (name: string, value: string | undefined, fallback: number): num
 };
 
 /** Parses the command line and builds the event; never writes files itself. */
-const convert = async (argv: readonly string[], io: { env: NodeJS.ProcessEnv; cwd: string; customRunParser?: CustomRunParser | undefined }): Promise<ConvertResult> => {
+const convert = async (
+  argv: readonly string[],
+  io: { env: NodeJS.ProcessEnv; cwd: string; customRunParser?: CustomRunParser | undefined }
+): Promise<ConvertResult> => {
   try {
     const { values, positionals } = parseCommandLine(argv, {
       topic: { type: 'string' },

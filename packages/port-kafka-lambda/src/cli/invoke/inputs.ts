@@ -1,7 +1,7 @@
-import type { CustomRunParser } from '../../messages/normalize.js';
 import type { Stats } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { CustomRunParser } from '../../messages/normalize.js';
 import { type TopicKind, topicName } from '../../port/kafka.js';
 import { type Classified, classifyFile, type Expectation } from './classify.js';
 import { InputErrors } from './errors.js';

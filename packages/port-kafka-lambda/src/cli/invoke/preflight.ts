@@ -1,11 +1,11 @@
-import type { PortKafkaApp } from '../../app.js';
 import { createActionRegistry } from '../../actions/registry.js';
-import { decodeRecord, type DecodedRecord } from '../../kafka/decode.js';
+import type { PortKafkaApp } from '../../app.js';
+import { type DecodedRecord, decodeRecord } from '../../kafka/decode.js';
 import { KafkaEvent } from '../../kafka/event.js';
 import { isObject } from '../../messages/common.js';
 import { normalizeChange, normalizeRun } from '../../messages/normalize.js';
-import { foreignChange, foreignRun } from '../../routing/ownership.js';
 import { TopicKind, topicKind } from '../../port/kafka.js';
+import { foreignChange, foreignRun } from '../../routing/ownership.js';
 import { InputErrors } from './errors.js';
 import type { InvokeBatch } from './inputs.js';
 
@@ -40,8 +40,7 @@ interface BatchPlan {
   descriptions: Map<string, string>;
 }
 
-const coordinateKey = (c: { topic: string; partition: number; offset: number }): string =>
-  `${c.topic}-${c.partition}@${c.offset}`;
+const coordinateKey = (c: { topic: string; partition: number; offset: number }): string => `${c.topic}-${c.partition}@${c.offset}`;
 
 const describeChange = (value: unknown): string => {
   const change = normalizeChange(value);
@@ -91,7 +90,11 @@ const planBatches = (batches: readonly InvokeBatch[], app: PortKafkaApp, orgId?:
   const { actions } = app;
   // The same lookup the handler does, so the answer cannot differ from the run's.
   const registry = createActionRegistry(actions);
-  const known = actions.map((a) => a.identifier).sort().join(', ') || 'none';
+  const known =
+    actions
+      .map((a) => a.identifier)
+      .sort()
+      .join(', ') || 'none';
   const problems: string[] = [];
   const plans = batches.map((batch): BatchPlan => {
     const runs: PlannedRun[] = [];

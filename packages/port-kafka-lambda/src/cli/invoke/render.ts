@@ -1,8 +1,8 @@
 import type { RecordOutcome } from '../../batch/outcome.js';
+import type { ExecutionStep, FinishedExecution } from '../../durable/local.js';
 import { TopicKind } from '../../port/kafka.js';
 import { coordinateKey } from './preflight.js';
 import type { BatchResult, InvokeSummary } from './result.js';
-import type { FinishedExecution, ExecutionStep } from '../../durable/local.js';
 
 /** Short words for the skip and invalid reasons a newcomer will meet. */
 const REASON_TEXT: Record<string, string> = {
@@ -24,7 +24,8 @@ const STATUS_MARK: Record<string, string> = { SUCCEEDED: '✓', FAILED: '✗', S
 const stepLine = (step: ExecutionStep, waits: InvokeSummary['waits']): string => {
   const mark = STATUS_MARK[step.status] ?? step.status;
   const notes: string[] = [];
-  if (step.subType === 'WaitForCondition' && step.attempts !== undefined) notes.push(`${step.attempts} check${step.attempts === 1 ? '' : 's'}`);
+  if (step.subType === 'WaitForCondition' && step.attempts !== undefined)
+    notes.push(`${step.attempts} check${step.attempts === 1 ? '' : 's'}`);
   else if (step.type === 'STEP' && (step.attempts ?? 1) > 1) notes.push(`${step.attempts} attempts`);
   if (step.type === 'WAIT' && step.waitSeconds !== undefined) {
     const scaled = typeof waits === 'object' ? ` (scaled ×${waits.scale})` : waits === 'skipped' ? ' (skipped)' : '';
@@ -158,7 +159,9 @@ const renderJson = (summary: InvokeSummary): string => {
       logs: run.logs,
       ...(() => {
         const execution = r.durable.find((e) => e.runId === run.id);
-        return execution ? { durable: { execution: execution.name, status: execution.status, invocations: execution.invocations, steps: execution.steps } } : {};
+        return execution
+          ? { durable: { execution: execution.name, status: execution.status, invocations: execution.invocations, steps: execution.steps } }
+          : {};
       })(),
     })),
     entityChanges: r.entityChanges,

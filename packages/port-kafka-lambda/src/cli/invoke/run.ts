@@ -1,13 +1,13 @@
-import type { PortKafkaApp } from '../../app.js';
-import { createHandler } from '../../handler.js';
-import type { BatchReport } from '../../batch/outcome.js';
-import { ConfigError } from '../../errors.js';
-import { type HandlerConfig, loadConfig } from '../../config.js';
-import { MemoryParker } from '../../parking/parker.js';
-import { type InvokeArgs, INVOKE_USAGE, parseInvokeArgs } from './args.js';
-import { createLocalDurableRuns, type LocalDurableRuns } from '../../durable/local.js';
 import { isDurable } from '../../actions/define.js';
 import { createActionRegistry } from '../../actions/registry.js';
+import type { PortKafkaApp } from '../../app.js';
+import type { BatchReport } from '../../batch/outcome.js';
+import { type HandlerConfig, loadConfig } from '../../config.js';
+import { createLocalDurableRuns, type LocalDurableRuns } from '../../durable/local.js';
+import { ConfigError } from '../../errors.js';
+import { createHandler } from '../../handler.js';
+import { MemoryParker } from '../../parking/parker.js';
+import { INVOKE_USAGE, type InvokeArgs, parseInvokeArgs } from './args.js';
 import { FUNCTION_NAME, localContext } from './context.js';
 import { ExitCode, InputError, problemLines } from './errors.js';
 import { checkExpectations } from './expect.js';
@@ -66,7 +66,13 @@ const durableRunsIn = (app: PortKafkaApp, plans: readonly BatchPlan[]): string[]
 };
 
 /** Invokes the handler once per file, in order, as one warm container would. */
-const runBatches = async (app: PortKafkaApp, plans: readonly BatchPlan[], target: Target, config: HandlerConfig, args: InvokeArgs): Promise<BatchResult[]> => {
+const runBatches = async (
+  app: PortKafkaApp,
+  plans: readonly BatchPlan[],
+  target: Target,
+  config: HandlerConfig,
+  args: InvokeArgs
+): Promise<BatchResult[]> => {
   const { verbose, timeoutMs } = args;
   const reports: BatchReport[] = [];
   // Durable actions run here, awaited, under the durable SDK's local runner.
@@ -94,7 +100,7 @@ const invokeEach = async (
   verbose: boolean,
   timeoutMs: number,
   reports: BatchReport[],
-  local: LocalDurableRuns,
+  local: LocalDurableRuns
 ): Promise<BatchResult[]> => {
   const handler = createHandler({
     durable: local.durable,
@@ -168,7 +174,9 @@ const invoke = async (app: PortKafkaApp, argv: readonly string[], io: Io = proce
     const durable = durableRunsIn(app, plans);
     if (durable.length > 0 && !args.skipWaits && args.waitScale === undefined) {
       // Real waits are what AWS does, but a rollout's polling then takes minutes here.
-      io.stderr(`invoke: ${durable.join(', ')} ${durable.length === 1 ? 'is a durable action' : 'are durable actions'}: its waits take their real time; --skip-waits skips them, --wait-scale <factor> shortens them\n`);
+      io.stderr(
+        `invoke: ${durable.join(', ')} ${durable.length === 1 ? 'is a durable action' : 'are durable actions'}: its waits take their real time; --skip-waits skips them, --wait-scale <factor> shortens them\n`
+      );
     }
 
     const results = await runBatches(app, plans, target, config, args);

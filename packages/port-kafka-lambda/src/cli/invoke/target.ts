@@ -1,8 +1,8 @@
 import type { HandlerConfig } from '../../config.js';
+import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../../emulator/index.js';
 import { createPortClient, type PortClient } from '../../port/client.js';
 import { CredentialsEnv, type PortCredentials } from '../../port/credentials.js';
 import { resolvePortBaseUrl } from '../../port/regions.js';
-import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../../emulator/index.js';
 import { InputError } from './errors.js';
 import type { BatchPlan } from './preflight.js';
 import { type EntityWrite, recordingClient } from './recorder.js';

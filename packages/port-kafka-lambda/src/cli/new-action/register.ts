@@ -94,7 +94,15 @@ const tokenAfter = (typescript: TypeScript, text: string, pos: number): { kind: 
 
 /** True when `[start, end)` holds a comment (strings and template text that look like one do not count). */
 const hasComments = (typescript: TypeScript, text: string, start: number, end: number): boolean => {
-  const scanner = typescript.createScanner(typescript.ScriptTarget.Latest, false, typescript.LanguageVariant.Standard, text, undefined, start, end - start);
+  const scanner = typescript.createScanner(
+    typescript.ScriptTarget.Latest,
+    false,
+    typescript.LanguageVariant.Standard,
+    text,
+    undefined,
+    start,
+    end - start
+  );
   for (let kind = scanner.scan(); kind !== typescript.SyntaxKind.EndOfFileToken; kind = scanner.scan()) {
     if (kind === typescript.SyntaxKind.SingleLineCommentTrivia || kind === typescript.SyntaxKind.MultiLineCommentTrivia) return true;
   }
@@ -149,7 +157,8 @@ const appendElement = (typescript: TypeScript, source: ts.SourceFile, array: ts.
   const inserted = trailingComma ? ` ${name},` : `, ${name}`;
   const lineLength = lineEnd(text, close) - lineStart(text, open) + inserted.length;
   // Rebuilding the list one entry per line would lose its comments: such a list keeps its one line.
-  if (lineLength <= MAX_LINE || hasComments(typescript, text, open, array.end) || multiLine(close)) return [{ start: afterLast, end: afterLast, text: inserted }];
+  if (lineLength <= MAX_LINE || hasComments(typescript, text, open, array.end) || multiLine(close))
+    return [{ start: afterLast, end: afterLast, text: inserted }];
   const indent = `${indentOf(text, open)}  `;
   const entries = [...elements.map((e) => e.getText(source)), name].map((entry) => `${indent}${entry},\n`).join('');
   return [{ start: open + 1, end: close, text: `\n${entries}${indentOf(text, open)}` }];
@@ -197,15 +206,13 @@ const registerAction = async (index: string, n: ActionNames): Promise<string> =>
   if (array.elements.some((e) => typescript.isIdentifier(e) && e.text === n.camel)) {
     throw new InputError(`${n.camel} is already in the actions list of ${INDEX}`);
   }
-  const bound = source.statements
-    .filter(typescript.isImportDeclaration)
-    .some((i) => {
-      const bindings = i.importClause?.namedBindings;
-      return (
-        i.importClause?.name?.text === n.camel ||
-        (bindings !== undefined && typescript.isNamedImports(bindings) && bindings.elements.some((e) => e.name.text === n.camel))
-      );
-    });
+  const bound = source.statements.filter(typescript.isImportDeclaration).some((i) => {
+    const bindings = i.importClause?.namedBindings;
+    return (
+      i.importClause?.name?.text === n.camel ||
+      (bindings !== undefined && typescript.isNamedImports(bindings) && bindings.elements.some((e) => e.name.text === n.camel))
+    );
+  });
   if (bound) throw new InputError(`${INDEX} already imports a ${n.camel}; register the action by hand`);
 
   const edits = [...appendElement(typescript, source, array, n.camel), addImport(typescript, source, n.camel, `./${n.kebab}.js`)];

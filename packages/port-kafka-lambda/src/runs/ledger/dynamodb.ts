@@ -43,8 +43,7 @@ const N = (value: number): AttributeValue => ({ N: String(value) });
  * `#name` for every attribute an expression mentions: several of ours (owner,
  * action, open, ttl, partition, offset) are DynamoDB reserved words.
  */
-const names = (...attributes: string[]): Record<string, string> =>
-  Object.fromEntries(attributes.map((a) => [`#${a}`, a]));
+const names = (...attributes: string[]): Record<string, string> => Object.fromEntries(attributes.map((a) => [`#${a}`, a]));
 
 /** Errors a later attempt may get past; the SDK has already retried these a few times. */
 const RETRYABLE_NAMES = new Set([
@@ -56,8 +55,7 @@ const RETRYABLE_NAMES = new Set([
   'TransactionConflictException',
 ]);
 
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof Error && error.name === 'ConditionalCheckFailedException';
+const isConditionFailure = (error: unknown): boolean => error instanceof Error && error.name === 'ConditionalCheckFailedException';
 
 /**
  * Wraps an SDK error. DynamoDB's messages name the table and the problem, never
@@ -133,13 +131,22 @@ class DynamoRunLedger implements RunLedger {
             // No entry yet, or a claim that lapsed without a result (its claimant died).
             ConditionExpression: `attribute_not_exists(#${K}) OR (attribute_not_exists(#report) AND #expiresAt < :now)`,
             ExpressionAttributeNames: names(
-              K, 'owner', 'action', 'policy', 'claimedAt', 'expiresAt', OPEN, TTL, 'attempt', 'report',
-              ...(request.record ? ['topic', 'partition', 'offset'] : []),
+              K,
+              'owner',
+              'action',
+              'policy',
+              'claimedAt',
+              'expiresAt',
+              OPEN,
+              TTL,
+              'attempt',
+              'report',
+              ...(request.record ? ['topic', 'partition', 'offset'] : [])
             ),
             ExpressionAttributeValues: values,
             // The item before the write: present only when an expired claim was taken over.
             ReturnValues: 'ALL_OLD',
-          }),
+          })
         );
         old = out.Attributes === undefined ? undefined : this.#entry(out.Attributes);
       } catch (error) {
@@ -177,8 +184,8 @@ class DynamoRunLedger implements RunLedger {
           ConditionExpression: '#owner = :owner AND attribute_not_exists(#deliveredAt)',
           ExpressionAttributeNames: names('report', 'reportedAt', OPEN, 'owner', 'deliveredAt'),
           ExpressionAttributeValues: { ':report': S(JSON.stringify(report)), ':now': N(this.#now()), ':owner': S(owner) },
-        }),
-      ),
+        })
+      )
     );
   }
 
@@ -194,8 +201,8 @@ class DynamoRunLedger implements RunLedger {
           ConditionExpression: `attribute_exists(#${K})`,
           ExpressionAttributeNames: names('deliveredAt', OPEN, K),
           ExpressionAttributeValues: { ':now': N(this.#now()) },
-        }),
-      ),
+        })
+      )
     );
   }
 
@@ -214,7 +221,7 @@ class DynamoRunLedger implements RunLedger {
               Key: key,
               ...condition,
               ExpressionAttributeNames: names('owner', 'report'),
-            }),
+            })
           )
         : this.#client.send(
             new UpdateItemCommand({
@@ -224,8 +231,8 @@ class DynamoRunLedger implements RunLedger {
               ...condition,
               ExpressionAttributeNames: names('owner', 'report', 'expiresAt'),
               ExpressionAttributeValues: { ...condition.ExpressionAttributeValues, ':zero': N(0) },
-            }),
-          ),
+            })
+          )
     );
   }
 
@@ -233,9 +240,7 @@ class DynamoRunLedger implements RunLedger {
     const { GetItemCommand } = await commands();
     let item: Item | undefined;
     try {
-      const out = await this.#client.send(
-        new GetItemCommand({ TableName: this.#table, Key: { [K]: S(runId) }, ConsistentRead: true }),
-      );
+      const out = await this.#client.send(new GetItemCommand({ TableName: this.#table, Key: { [K]: S(runId) }, ConsistentRead: true }));
       item = out.Item;
     } catch (error) {
       throw ledgerError(error, 'get', this.#table);
@@ -256,7 +261,7 @@ class DynamoRunLedger implements RunLedger {
           ExpressionAttributeValues: { ':open': S(OPEN_CLAIM), ':now': N(now) },
           ScanIndexForward: true,
           Limit: limit,
-        }),
+        })
       );
       return (out.Items ?? []).map((item) => this.#entry(item));
     } catch (error) {

@@ -135,11 +135,4 @@ class RunLedgerError extends PortKafkaError {
 const LEDGER_RETENTION_DAYS = 30;
 
 export type { ClaimOutcome, ClaimRequest, EntryState, FinalReport, InterruptPolicy, LedgerEntry, RunLedger };
-export {
-  entryState,
-  FinalReportSchema,
-  InterruptPolicySchema,
-  LEDGER_RETENTION_DAYS,
-  LedgerEntrySchema,
-  RunLedgerError,
-};
+export { entryState, FinalReportSchema, InterruptPolicySchema, LEDGER_RETENTION_DAYS, LedgerEntrySchema, RunLedgerError };

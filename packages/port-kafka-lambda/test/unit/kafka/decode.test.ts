@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decodeRecord, DecodeFailure, RecordDecodeError } from '../../../src/kafka/decode.js';
+import { DecodeFailure, decodeRecord, RecordDecodeError } from '../../../src/kafka/decode.js';
 import { kafkaRecord, RUNS_TOPIC } from '../../../src/testing/factories.js';
 
 const failureOf = (input: unknown): string | undefined => {

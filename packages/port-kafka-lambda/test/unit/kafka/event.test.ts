@@ -14,7 +14,15 @@ describe('the Lambda Kafka event schema', () => {
   // The three builders share the types of kafka/event.ts; this checks their output at runtime too.
   it('is what the consumer builds: key omitted or null, tombstones, null header values, MSK', () => {
     const consumed = [
-      { topic: 'org_abc.runs', partition: 1, offset: 7n, timestamp: 1n, key: null, value: Buffer.from('{}'), headers: [['h', null]] as const },
+      {
+        topic: 'org_abc.runs',
+        partition: 1,
+        offset: 7n,
+        timestamp: 1n,
+        key: null,
+        value: Buffer.from('{}'),
+        headers: [['h', null]] as const,
+      },
       { topic: 'org_abc.runs', partition: 1, offset: 8n, timestamp: -1n, key: Buffer.from('k'), value: null, headers: [] },
     ];
     expect(exactIssues(toLambdaKafkaEvent(consumed, { bootstrapServers: ['a:1'] }))).toEqual([]);
@@ -39,7 +47,11 @@ describe('the Lambda Kafka event schema', () => {
   it('refuses what Lambda never sends, which the handler still tolerates', () => {
     const event = kafkaEvent([kafkaRecord({ value: {} })]);
     const record = Object.values(event.records)[0]?.[0];
-    const lenient = { ...event, eventSource: 'aws:SelfManagedKafka', records: { 'org_abc.runs-0': [{ ...record, partition: '0', headers: null }] } };
+    const lenient = {
+      ...event,
+      eventSource: 'aws:SelfManagedKafka',
+      records: { 'org_abc.runs-0': [{ ...record, partition: '0', headers: null }] },
+    };
     expect(exactIssues(lenient)).not.toEqual([]);
     expect(KafkaEvent.safeParse(lenient).success).toBe(true);
     expect(KafkaRecord.safeParse(lenient.records['org_abc.runs-0'][0]).success).toBe(true);

@@ -21,7 +21,10 @@ describe('secret redaction', () => {
     const logger = createLogger({ serviceName: 'redaction-test', logLevel: 'DEBUG' });
     // Act
     try {
-      logger.info('config loaded', { config: { clientId: 'id-1', clientSecret: 'cs-XYZ-987' }, headers: { authorization: 'Bearer tok-555' } });
+      logger.info('config loaded', {
+        config: { clientId: 'id-1', clientSecret: 'cs-XYZ-987' },
+        headers: { authorization: 'Bearer tok-555' },
+      });
       logger.error('failed', { error: { token: 'tok-777', detail: 'ok to show' } });
     } finally {
       logs.restore();

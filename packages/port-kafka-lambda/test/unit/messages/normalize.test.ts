@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { normalizeChange, normalizeRun } from '../../../src/messages/normalize.js';
-import { recommendedPayloadTemplate, RECOMMENDED_SCHEMA } from '../../../src/messages/run.js';
+import { RECOMMENDED_SCHEMA, recommendedPayloadTemplate } from '../../../src/messages/run.js';
 import { loadEvent } from '../../../src/testing/factories.js';
 
 const ok = <T>(r: { ok: true; value: T } | { ok: false; detail: string }): T => {
@@ -61,7 +61,17 @@ describe('normalizeRun', () => {
       normalizeRun(custom, (v) => {
         const m = v as typeof custom;
         return typeof m.runId === 'string'
-          ? { runId: m.runId, action: 'restart_service', blueprint: null, entity: null, entityIdentifier: null, inputs: { service: m.service }, encryptedInputs: [], trigger: { by: {} }, format: 'custom' }
+          ? {
+              runId: m.runId,
+              action: 'restart_service',
+              blueprint: null,
+              entity: null,
+              entityIdentifier: null,
+              inputs: { service: m.service },
+              encryptedInputs: [],
+              trigger: { by: {} },
+              format: 'custom',
+            }
           : undefined;
       })
     );

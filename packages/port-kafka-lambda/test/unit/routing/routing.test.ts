@@ -5,8 +5,8 @@ import { createActionRegistry, DuplicateActionError } from '../../../src/actions
 import { defineChangeHandler, effectiveMatch, matchesChange } from '../../../src/changes/define.js';
 import { ChangeEntityError, changeFor } from '../../../src/changes/entity.js';
 import { normalizeChange } from '../../../src/messages/normalize.js';
-import { foreignChange, foreignRun } from '../../../src/routing/ownership.js';
 import { topicKind } from '../../../src/port/kafka.js';
+import { foreignChange, foreignRun } from '../../../src/routing/ownership.js';
 import { loadEvent } from '../../../src/testing/factories.js';
 
 const action = (identifier: string, extra: { blueprint?: string; aliases?: string[] } = {}) =>
@@ -81,7 +81,13 @@ describe('change handler entity schema', () => {
   const withEntity = defineChangeHandler({ identifier: 'typed', match: { blueprint: 'vm' }, entity: Vm, handler: async () => {} });
   const untyped = defineChangeHandler({ identifier: 'untyped', match: { blueprint: 'vm' }, handler: async () => {} });
   const change = (diff: Record<string, unknown>) => {
-    const normalized = normalizeChange({ action: 'UPDATE', resourceType: 'entity', context: { blueprint: 'vm' }, trigger: { by: {} }, diff });
+    const normalized = normalizeChange({
+      action: 'UPDATE',
+      resourceType: 'entity',
+      context: { blueprint: 'vm' },
+      trigger: { by: {} },
+      diff,
+    });
     if (!normalized.ok) throw new Error(normalized.detail);
     return normalized.value;
   };
@@ -104,7 +110,10 @@ describe('change handler entity schema', () => {
   });
 
   it('names every failing field of both sides, never a value', () => {
-    const bad = change({ before: { identifier: 7, properties: { cpu: 2 } }, after: { identifier: 'vm-1', properties: { cpu: 'two-secret' } } });
+    const bad = change({
+      before: { identifier: 7, properties: { cpu: 2 } },
+      after: { identifier: 'vm-1', properties: { cpu: 'two-secret' } },
+    });
     let error: unknown;
     try {
       changeFor(withEntity, bad);

@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { boundedReason, ConsumerMetrics, MAX_DURATION_SAMPLES } from '../../../src/telemetry/metrics.js';
 import { MetricName } from '../../../src/telemetry/names.js';
 import { captureLogs } from '../../../src/testing/logs.js';

@@ -5,7 +5,11 @@ import { captureLogs } from '../../../src/testing/logs.js';
 
 describe('telemetry settings', () => {
   it('turns metrics on inside Lambda and off elsewhere, tracing off, unless told', () => {
-    expect(loadTelemetryConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn' })).toEqual({ metrics: true, tracing: false, namespace: 'PortKafkaLambda' });
+    expect(loadTelemetryConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn' })).toEqual({
+      metrics: true,
+      tracing: false,
+      namespace: 'PortKafkaLambda',
+    });
     expect(loadTelemetryConfig({})).toMatchObject({ metrics: false, tracing: false });
     expect(loadTelemetryConfig({ AWS_LAMBDA_FUNCTION_NAME: 'fn', PORT_KAFKA_METRICS: 'false' }).metrics).toBe(false);
     expect(loadTelemetryConfig({ PORT_KAFKA_METRICS: '1', PORT_KAFKA_TRACING: 'true' })).toMatchObject({ metrics: true, tracing: true });
@@ -46,7 +50,9 @@ describe('telemetry settings', () => {
       expect.objectContaining({
         service: 'svc',
         LedgerErrors: 1,
-        _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'PortKafkaLambda/Test', Dimensions: [['service']] })] }),
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [expect.objectContaining({ Namespace: 'PortKafkaLambda/Test', Dimensions: [['service']] })],
+        }),
       }),
     ]);
   });
