@@ -1,25 +1,27 @@
 import path from 'node:path';
-import { Annotations, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IEventSourceDlq } from 'aws-cdk-lib/aws-lambda';
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import type { ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { PortKafkaError } from '../errors.js';
 import type { DeployConfig } from './config.js';
 import { ConsumerAlarms } from './constructs/alarms.js';
 import { ConsumerFunction } from './constructs/consumer-function.js';
 import { ConsumerDashboard } from './constructs/dashboard.js';
 import { FailureBucket } from './constructs/failure-bucket.js';
-import { KafkaSources } from './constructs/kafka-sources.js';
 import type { KafkaTopicSource } from './constructs/kafka-sources.js';
+import { KafkaSources } from './constructs/kafka-sources.js';
 import { ParkingQueue } from './constructs/parking-queue.js';
+import { RunExecutor } from './constructs/run-executor.js';
 import { RunLedger } from './constructs/run-ledger.js';
 import { credentialsSecret, kafkaSecretFromParameter, SCRAM_UNSAFE_CHARACTERS } from './constructs/secrets.js';
 import { Sweeper } from './constructs/sweeper.js';
-import { RunExecutor } from './constructs/run-executor.js';
 import { runFilterPatterns } from './filters.js';
 import { type ConsumerMetricsSource, consumerMetricsNamespace } from './metrics.js';
 
@@ -35,7 +37,7 @@ const APP_ENTRY = 'lambda/app.ts';
  */
 const RUN_NOT_ENDED_PATTERN = FilterPattern.all(
   FilterPattern.stringValue('$.reason', '=', 'run-not-ended'),
-  FilterPattern.stringValue('$.message', '=', 'Run could not be ended in Port*'),
+  FilterPattern.stringValue('$.message', '=', 'Run could not be ended in Port*')
 );
 /** Namespace and name of the metric the stack's log filters count into. */
 const RUNS_NOT_ENDED_METRIC = { namespace: 'PortKafkaLambda', name: 'RunsNotEnded' } as const;
@@ -131,8 +133,7 @@ class PortKafkaStack extends Stack {
       failureBucketSettings === undefined
         ? undefined
         : new FailureBucket(this, 'FailedBatchesBucket', { retentionDays: failureBucketSettings.retentionDays });
-    const onFailure: IEventSourceDlq | undefined =
-      failures !== undefined ? new SqsDlq(failures.queue) : failureBucket?.destination();
+    const onFailure: IEventSourceDlq | undefined = failures !== undefined ? new SqsDlq(failures.queue) : failureBucket?.destination();
     const consumerMetrics: ConsumerMetricsSource = {
       namespace: consumerMetricsNamespace(this.stackName),
       service: CONSUMER_SERVICE_NAME,
@@ -235,25 +236,28 @@ class PortKafkaStack extends Stack {
     }
 
     const sweeping = config.sweeper;
-    this.sweeper = sweeping === undefined ? undefined : new Sweeper(this, 'Sweeper', {
-      projectRoot,
-      intervalMinutes: sweeping.intervalMinutes,
-      logRetention: config.logRetentionDays as RetentionDays,
-      environment: {
-        POWERTOOLS_LOG_LEVEL: config.logLevel,
-        PORT_REGION: config.portRegion,
-        ...(config.portApiUrl === undefined ? {} : { PORT_API_URL: config.portApiUrl }),
-        PORT_CREDENTIALS_SECRET_ARN: portSecret.secret.secretArn,
-        RUN_LEDGER_TABLE: this.runLedger.table.tableName,
-        STALE_RUN_MAX_AGE_MINUTES: String(sweeping.staleRunMaxAgeMinutes),
-        RERUN_GRACE_MINUTES: String(sweeping.rerunGraceMinutes),
-        // Several backends share the action identifiers: the sweeper then leaves Port's listing alone.
-        ...(config.environment === undefined ? {} : { BACKEND_ENVIRONMENT: config.environment }),
-        ...(props.actionIdentifiers === undefined || props.actionIdentifiers.length === 0
-          ? {}
-          : { SWEEP_ACTIONS: [...new Set(props.actionIdentifiers)].join(',') }),
-      },
-    });
+    this.sweeper =
+      sweeping === undefined
+        ? undefined
+        : new Sweeper(this, 'Sweeper', {
+            projectRoot,
+            intervalMinutes: sweeping.intervalMinutes,
+            logRetention: config.logRetentionDays as RetentionDays,
+            environment: {
+              POWERTOOLS_LOG_LEVEL: config.logLevel,
+              PORT_REGION: config.portRegion,
+              ...(config.portApiUrl === undefined ? {} : { PORT_API_URL: config.portApiUrl }),
+              PORT_CREDENTIALS_SECRET_ARN: portSecret.secret.secretArn,
+              RUN_LEDGER_TABLE: this.runLedger.table.tableName,
+              STALE_RUN_MAX_AGE_MINUTES: String(sweeping.staleRunMaxAgeMinutes),
+              RERUN_GRACE_MINUTES: String(sweeping.rerunGraceMinutes),
+              // Several backends share the action identifiers: the sweeper then leaves Port's listing alone.
+              ...(config.environment === undefined ? {} : { BACKEND_ENVIRONMENT: config.environment }),
+              ...(props.actionIdentifiers === undefined || props.actionIdentifiers.length === 0
+                ? {}
+                : { SWEEP_ACTIONS: [...new Set(props.actionIdentifiers)].join(',') }),
+            },
+          });
     if (this.sweeper !== undefined && sweeping !== undefined) {
       const sweeperFn = this.sweeper.function;
       this.runLedger.grantSweep(sweeperFn);
@@ -278,16 +282,15 @@ class PortKafkaStack extends Stack {
     // Runs Port refused to end (wrong credentials, a run it will not let this client change):
     // counted from both functions' logs, one alarm.
     const runsNotEndedLogs: ILogGroup[] = [this.consumer.logGroup, ...(this.sweeper ? [this.sweeper.logGroup] : [])];
-    const runsNotEndedFilters = runsNotEndedLogs.map(
-      (logGroup, i) =>
-        new MetricFilter(this, i === 0 ? 'RunsNotEndedFilter' : 'SweeperRunsNotEndedFilter', {
-          logGroup,
-          filterPattern: RUN_NOT_ENDED_PATTERN,
-          metricNamespace: RUNS_NOT_ENDED_METRIC.namespace,
-          metricName: RUNS_NOT_ENDED_METRIC.name,
-          metricValue: '1',
-        })
-    );
+    for (const [i, logGroup] of runsNotEndedLogs.entries()) {
+      new MetricFilter(this, i === 0 ? 'RunsNotEndedFilter' : 'SweeperRunsNotEndedFilter', {
+        logGroup,
+        filterPattern: RUN_NOT_ENDED_PATTERN,
+        metricNamespace: RUNS_NOT_ENDED_METRIC.namespace,
+        metricName: RUNS_NOT_ENDED_METRIC.name,
+        metricValue: '1',
+      });
+    }
 
     const sources: KafkaTopicSource[] = [
       {
@@ -315,10 +318,15 @@ class PortKafkaStack extends Stack {
       config,
       ...(onFailure === undefined ? {} : { onFailure }),
     });
+    const mappingOf = (name: string) => {
+      const mapping = kafka.mappings[name];
+      if (mapping === undefined) throw new PortKafkaError(`No event source mapping was created for ${name}`);
+      return mapping;
+    };
     const watchedMappings = sources.map((source) => ({
       name: source.name,
       topic: source.topic,
-      mapping: kafka.mappings[source.name]!,
+      mapping: mappingOf(source.name),
       esmMetrics: config.provisioned?.esmMetrics === true,
       failureBucket: failureBucket !== undefined,
     }));
@@ -336,7 +344,12 @@ class PortKafkaStack extends Stack {
       fn,
       offsetLagThreshold: config.offsetLagThreshold,
       queues,
-      runsNotEnded: runsNotEndedFilters[0]!.metric({ statistic: 'Sum', period: Duration.minutes(5) }),
+      runsNotEnded: new Metric({
+        namespace: RUNS_NOT_ENDED_METRIC.namespace,
+        metricName: RUNS_NOT_ENDED_METRIC.name,
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
       ...(this.sweeper === undefined ? {} : { sweeper: this.sweeper.function }),
       timeout: Duration.seconds(config.functionTimeoutSeconds),
       consumerMetrics,

@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -5,7 +6,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { PortKafkaError } from '../errors.js';
 import type { KafkaRecord } from '../kafka/event.js';
 import type { RunEnder } from '../runs/end.js';
 import { entryState, type RunLedger } from '../runs/ledger/ledger.js';
@@ -120,7 +121,7 @@ const createRedrive = (options: RedriveOptions) => {
           VisibilityTimeout: visibility,
           WaitTimeSeconds: 0,
           MessageAttributeNames: ['All'],
-        }),
+        })
       );
       if (!got.Messages || got.Messages.length === 0) break;
       messages.push(...got.Messages);
@@ -151,7 +152,7 @@ const createRedrive = (options: RedriveOptions) => {
       runId,
       { action: item.action ?? stored?.action ?? 'unknown', policy: 'fail' },
       () => failureReport(runId, `ended by redrive: ${reason}`, `Ended by redrive: its record ${coordinates(item)} was parked (${reason})`),
-      log,
+      log
     );
     if (ending === 'ended') return 'ended FAILURE';
     if (ending === 'resent') return 'sent its stored report';
@@ -175,10 +176,12 @@ const createRedrive = (options: RedriveOptions) => {
 
     if (options.mode === 'replay') {
       const record = recordOf(item);
-      if (record === undefined) return { done: false, failed: false, line: `${head} -> left: no record to replay (only its coordinates were kept)` };
+      if (record === undefined)
+        return { done: false, failed: false, line: `${head} -> left: no record to replay (only its coordinates were kept)` };
       if (!options.apply) return { done: false, failed: false, line: `${head} -> would replay through the handler` };
       try {
-        const outcome = await options.replay!(record);
+        if (options.replay === undefined) throw new PortKafkaError('redrive --replay needs the handler to replay through');
+        const outcome = await options.replay(record);
         return outcome.done
           ? { done: true, failed: false, line: `${head} -> replayed: ${outcome.detail}` }
           : { done: false, failed: true, line: `${head} -> replay did not finish it, left: ${outcome.detail}` };
@@ -189,7 +192,12 @@ const createRedrive = (options: RedriveOptions) => {
 
     // fail
     if (item.runId === undefined) return { done: false, failed: false, line: `${head} -> left: no run to end` };
-    if (!options.apply) return { done: false, failed: false, line: `${head} -> would end run ${item.runId} FAILURE ("ended by redrive: ${item.parked.reason}")` };
+    if (!options.apply)
+      return {
+        done: false,
+        failed: false,
+        line: `${head} -> would end run ${item.runId} FAILURE ("ended by redrive: ${item.parked.reason}")`,
+      };
     try {
       return { done: true, failed: false, line: `${head} -> ${await endRun(item, item.runId)}` };
     } catch (error) {
@@ -202,7 +210,9 @@ const createRedrive = (options: RedriveOptions) => {
       const summary: RedriveSummary = { messages: 0, done: 0, failed: 0, left: 0 };
       for (const queue of options.queues) {
         const messages = await receiveAll(queue);
-        out(`${queue.label}: ${messages.length} message(s)${messages.length === (options.max ?? 1000) ? ' (the limit; run again for more)' : ''}`);
+        out(
+          `${queue.label}: ${messages.length} message(s)${messages.length === (options.max ?? 1000) ? ' (the limit; run again for more)' : ''}`
+        );
         summary.messages += messages.length;
         for (const message of messages) {
           const item = readQueueItem(message.Body);
@@ -220,7 +230,9 @@ const createRedrive = (options: RedriveOptions) => {
         }
       }
       const verb = options.apply ? '' : ' (dry run: nothing was changed; add --apply to act)';
-      out(`${summary.messages} message(s): ${summary.done} done and deleted, ${summary.failed} failed, ${summary.left} left${options.mode === 'list' ? '' : verb}`);
+      out(
+        `${summary.messages} message(s): ${summary.done} done and deleted, ${summary.failed} failed, ${summary.left} left${options.mode === 'list' ? '' : verb}`
+      );
       return summary;
     },
   };

@@ -2,23 +2,32 @@
 // SCRAM-SHA-512, a self-signed CA, ACLs on the org's two topics and `<ORG_ID>.` groups):
 // Port-shaped messages produced to the topics must come out as ended runs in the Port API
 // emulator, through the same handler Lambda calls.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Producer } from 'kafkajs';
 import * as z from 'zod';
-import { loadConsumerConfig, type ConsumerConfig } from '../../src/consumer/config.js';
-import { startConsumer, type RunningConsumer } from '../../src/consumer/consumer.js';
-import { KafkaConsumeError } from '../../src/consumer/errors.js';
-import type { LambdaSelfManagedKafkaEvent } from '../../src/consumer/lambda-event.js';
 import { defineAction } from '../../src/actions/define.js';
 import { defineChangeHandler } from '../../src/changes/define.js';
+import { loadConsumerConfig } from '../../src/consumer/config.js';
+import { type RunningConsumer, startConsumer } from '../../src/consumer/consumer.js';
+import { KafkaConsumeError } from '../../src/consumer/errors.js';
+import type { LambdaSelfManagedKafkaEvent } from '../../src/consumer/lambda-event.js';
 import { redactSecrets } from '../../src/logging/redact.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
 import { loadEvent, v1Run } from '../../src/testing/factories.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
-import { createKafka, createProducer, createTopics, startKafkaBroker, withAdmin, type KafkaBroker, type ScramUser } from '../kafka-broker/index.js';
+import {
+  createKafka,
+  createProducer,
+  createTopics,
+  type KafkaBroker,
+  type ScramUser,
+  startKafkaBroker,
+  withAdmin,
+} from '../kafka-broker/index.js';
 
 /**
  * Each test gets its own org (user, topics, group), so one test's messages never reach
@@ -50,7 +59,12 @@ let broker: KafkaBroker;
 let producer: Producer;
 
 /** CONSUMER_TEST_LOG=DEBUG shows the consumer's own log lines when a test needs explaining. */
-const quietLogger = () => new Logger({ serviceName: 'consumer-test', logLevel: (process.env.CONSUMER_TEST_LOG as 'INFO' | undefined) ?? 'SILENT', jsonReplacerFn: redactSecrets });
+const quietLogger = () =>
+  new Logger({
+    serviceName: 'consumer-test',
+    logLevel: (process.env.CONSUMER_TEST_LOG as 'INFO' | undefined) ?? 'SILENT',
+    jsonReplacerFn: redactSecrets,
+  });
 
 /** The consumer's settings as a container would set them, pointed at the test broker. */
 const envFor = (org: Org, overrides: Record<string, string> = {}): Record<string, string> => ({
@@ -68,7 +82,7 @@ const envFor = (org: Org, overrides: Record<string, string> = {}): Record<string
 
 const produce = async (
   topic: string,
-  messages: Array<{ partition: number; value: Buffer | string | null; key?: string | null }>,
+  messages: Array<{ partition: number; value: Buffer | string | null; key?: string | null }>
 ): Promise<number[]> => {
   const acks = await producer.send({ topic, messages: messages.map((m) => ({ ...m, key: m.key ?? null })) });
   return acks.map((a) => Number(a.baseOffset));
@@ -149,18 +163,23 @@ describe('consumer → handler → Port', () => {
     const changes: string[] = [];
     harness = await createHarness({
       actions: [echo.action],
-      changeHandlers: [defineChangeHandler({ identifier: 'record', match: {}, handler: async (change) => void changes.push(change.resourceType) })],
+      changeHandlers: [
+        defineChangeHandler({ identifier: 'record', match: {}, handler: async (change) => void changes.push(change.resourceType) }),
+      ],
       config: { orgId: org.orgId },
     });
     const h = harness;
     const runs = Array.from({ length: 9 }, (_, n) => ({ ...runMessage('echo', { n }), partition: n % 3 }));
     for (const run of runs) h.emulator.createRun({ id: run.runId, action: 'echo' });
-    await produce(org.runs, runs.map((r) => ({ partition: r.partition, value: r.value })));
+    await produce(
+      org.runs,
+      runs.map((r) => ({ partition: r.partition, value: r.value }))
+    );
     await produce(org.changes, [{ partition: 0, value: JSON.stringify(loadEvent('change-entity-update.json')) }]);
 
     const events: LambdaSelfManagedKafkaEvent[] = [];
     const consumer = await start(org, h, { KAFKA_CONSUME_CHANGE_LOG: 'true', KAFKA_BATCH_SIZE: '4' }, (e) =>
-      events.push(e as LambdaSelfManagedKafkaEvent),
+      events.push(e as LambdaSelfManagedKafkaEvent)
     );
     await waitFor('9 runs to end', () => runs.every((r) => h.emulator.getRun(r.runId)?.status === 'SUCCESS'));
     await waitFor('the change event', () => changes.length === 1);
@@ -218,24 +237,31 @@ describe('consumer → handler → Port', () => {
   it.each([
     ['a partial batch response', true],
     ['a thrown batch error', false],
-  ])('keeps records Port could not take (handler reports %s) and hands them over again, executing each run once', async (_, reportBatchItemFailures) => {
-    const org = takeOrg();
-    const echo = countingAction('echo');
-    harness = await createHarness({ actions: [echo.action], config: { orgId: org.orgId, reportBatchItemFailures } });
-    const h = harness;
-    const runs = Array.from({ length: 4 }, (_, n) => ({ ...runMessage('echo', { n }), partition: n % 2 }));
-    for (const run of runs) h.emulator.createRun({ id: run.runId, action: 'echo' });
-    // Port answers 503 to every run call for a while: the handler leaves the records for a retry.
-    h.emulator.faults.push({ match: { path: /\/v1\/actions\/runs\// }, times: 30, respond: { status: 503 } });
-    let invocations = 0;
-    const consumer = await start(org, h, {}, () => (invocations += 1));
-    await produce(org.runs, runs.map((r) => ({ partition: r.partition, value: r.value })));
-    await waitFor('runs to end after the outage', () => runs.every((r) => h.emulator.getRun(r.runId)?.status === 'SUCCESS'), 30_000);
-    await consumer.stop();
-    expect(invocations).toBeGreaterThan(1);
-    expect(runs.map((r) => echo.executions.get(r.runId))).toEqual([1, 1, 1, 1]);
-    expect(await committed(`${org.orgId}.consumer-test`, org.runs)).toMatchObject({ 0: 2, 1: 2 });
-  }, 60_000);
+  ])(
+    'keeps records Port could not take (handler reports %s) and hands them over again, executing each run once',
+    async (_, reportBatchItemFailures) => {
+      const org = takeOrg();
+      const echo = countingAction('echo');
+      harness = await createHarness({ actions: [echo.action], config: { orgId: org.orgId, reportBatchItemFailures } });
+      const h = harness;
+      const runs = Array.from({ length: 4 }, (_, n) => ({ ...runMessage('echo', { n }), partition: n % 2 }));
+      for (const run of runs) h.emulator.createRun({ id: run.runId, action: 'echo' });
+      // Port answers 503 to every run call for a while: the handler leaves the records for a retry.
+      h.emulator.faults.push({ match: { path: /\/v1\/actions\/runs\// }, times: 30, respond: { status: 503 } });
+      let invocations = 0;
+      const consumer = await start(org, h, {}, () => (invocations += 1));
+      await produce(
+        org.runs,
+        runs.map((r) => ({ partition: r.partition, value: r.value }))
+      );
+      await waitFor('runs to end after the outage', () => runs.every((r) => h.emulator.getRun(r.runId)?.status === 'SUCCESS'), 30_000);
+      await consumer.stop();
+      expect(invocations).toBeGreaterThan(1);
+      expect(runs.map((r) => echo.executions.get(r.runId))).toEqual([1, 1, 1, 1]);
+      expect(await committed(`${org.orgId}.consumer-test`, org.runs)).toMatchObject({ 0: 2, 1: 2 });
+    },
+    60_000
+  );
 
   // `npm run consume` always turns partial batch responses on; with them off (the Lambda
   // default) a stopped batch is redelivered whole and the status check in Port keeps the
@@ -243,40 +269,54 @@ describe('consumer → handler → Port', () => {
   it.each([
     ['partial batch responses (the consumer default)', true],
     ['whole-batch retries', false],
-  ])('stopped mid-stream and restarted, neither loses a message nor executes a run twice, with %s', async (_, reportBatchItemFailures) => {
-    const org = takeOrg();
-    const slow = countingAction('slow', () => 120);
-    harness = await createHarness({ actions: [slow.action], config: { orgId: org.orgId, reportBatchItemFailures } });
-    const h = harness;
-    const runs = Array.from({ length: 12 }, (_, n) => runMessage('slow', { n }));
-    for (const run of runs) h.emulator.createRun({ id: run.runId, action: 'slow' });
-    await produce(org.runs, runs.map((r) => ({ partition: 0, value: r.value })));
+  ])(
+    'stopped mid-stream and restarted, neither loses a message nor executes a run twice, with %s',
+    async (_, reportBatchItemFailures) => {
+      const org = takeOrg();
+      const slow = countingAction('slow', () => 120);
+      harness = await createHarness({ actions: [slow.action], config: { orgId: org.orgId, reportBatchItemFailures } });
+      const h = harness;
+      const runs = Array.from({ length: 12 }, (_, n) => runMessage('slow', { n }));
+      for (const run of runs) h.emulator.createRun({ id: run.runId, action: 'slow' });
+      await produce(
+        org.runs,
+        runs.map((r) => ({ partition: 0, value: r.value }))
+      );
 
-    const first = await start(org, h, { KAFKA_BATCH_SIZE: '5' });
-    await waitFor('a few runs to end', () => slow.order.length >= 3);
-    await first.stop(); // mid-batch: the run in hand finishes, the rest of the batch is not started
-    const ended = runs.filter((r) => h.emulator.getRun(r.runId)?.status === 'SUCCESS').length;
-    expect(ended).toBeGreaterThanOrEqual(3);
-    expect(ended).toBeLessThan(12);
-    expect(slow.executions.size).toBe(ended);
-    const committedAfterStop = (await committed(`${org.orgId}.consumer-test`, org.runs))[0] ?? -1;
-    if (reportBatchItemFailures) expect(committedAfterStop).toBe(ended);
-    else expect(committedAfterStop).toBe(Math.floor(ended / 5) * 5 || -1); // only whole batches
+      const first = await start(org, h, { KAFKA_BATCH_SIZE: '5' });
+      await waitFor('a few runs to end', () => slow.order.length >= 3);
+      await first.stop(); // mid-batch: the run in hand finishes, the rest of the batch is not started
+      const ended = runs.filter((r) => h.emulator.getRun(r.runId)?.status === 'SUCCESS').length;
+      expect(ended).toBeGreaterThanOrEqual(3);
+      expect(ended).toBeLessThan(12);
+      expect(slow.executions.size).toBe(ended);
+      const committedAfterStop = (await committed(`${org.orgId}.consumer-test`, org.runs))[0] ?? -1;
+      if (reportBatchItemFailures) expect(committedAfterStop).toBe(ended);
+      else expect(committedAfterStop).toBe(Math.floor(ended / 5) * 5 || -1); // only whole batches
 
-    const secondOffsets: number[] = [];
-    await start(org, h, { KAFKA_BATCH_SIZE: '5' }, (e) =>
-      secondOffsets.push(...Object.values((e as LambdaSelfManagedKafkaEvent).records).flat().map((r) => r.offset)),
-    );
-    await waitFor('every run to end', () => runs.every((r) => h.emulator.getRun(r.runId)?.status === 'SUCCESS'), 30_000);
-    // The restart resumes exactly at the first record not committed.
-    expect(Math.min(...secondOffsets)).toBe(Math.max(committedAfterStop, 0));
-    expect(runs.map((r) => slow.executions.get(r.runId))).toEqual(runs.map(() => 1));
-  }, 60_000);
+      const secondOffsets: number[] = [];
+      await start(org, h, { KAFKA_BATCH_SIZE: '5' }, (e) =>
+        secondOffsets.push(
+          ...Object.values((e as LambdaSelfManagedKafkaEvent).records)
+            .flat()
+            .map((r) => r.offset)
+        )
+      );
+      await waitFor('every run to end', () => runs.every((r) => h.emulator.getRun(r.runId)?.status === 'SUCCESS'), 30_000);
+      // The restart resumes exactly at the first record not committed.
+      expect(Math.min(...secondOffsets)).toBe(Math.max(committedAfterStop, 0));
+      expect(runs.map((r) => slow.executions.get(r.runId))).toEqual(runs.map(() => 1));
+    },
+    60_000
+  );
 });
 
 describe('errors a user can act on', () => {
   const fast = { retries: 1, retryDelay: 50, connectTimeout: 2_000 };
-  const attempt = async (env: Record<string, string>, tweak: (c: ReturnType<typeof loadConsumerConfig>) => ReturnType<typeof loadConsumerConfig> = (c) => c) => {
+  const attempt = async (
+    env: Record<string, string>,
+    tweak: (c: ReturnType<typeof loadConsumerConfig>) => ReturnType<typeof loadConsumerConfig> = (c) => c
+  ) => {
     const org = ORGS[0] as Org;
     const error = await startConsumer({
       config: tweak(loadConsumerConfig(envFor(org, env))),
@@ -288,7 +328,7 @@ describe('errors a user can act on', () => {
         await c.stop();
         throw new Error('the consumer started');
       },
-      (e: unknown) => e,
+      (e: unknown) => e
     );
     expect(error).toBeInstanceOf(KafkaConsumeError);
     const message = (error as KafkaConsumeError).message;

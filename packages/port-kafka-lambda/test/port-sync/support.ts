@@ -14,6 +14,7 @@ const evaluateInputsSource = async (source: string, constName: string): Promise<
     .join('\n');
   const names = ['entityInput', 'portInput', 'secretInput', 'teamInput', 'userInput'] as const;
   const build = new Function('z', ...names, `${body}\nreturn ${constName};`) as (...args: unknown[]) => z.ZodType;
+  // biome-ignore lint/performance/noDynamicNamespaceImportAccess: a test evaluating generated source looks the helpers up by the names that source uses.
   return build(z, ...names.map((name) => helpers[name]));
 };
 

@@ -1,16 +1,10 @@
 import { lookup } from 'node:dns/promises';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { createPortClient, type PortClient, type PortClientOptions } from '../../src/port/client.js';
-import {
-  PortApiError,
-  PortAuthError,
-  PortError,
-  PortResponseError,
-  PortUnavailableError,
-} from '../../src/port/errors.js';
-import { PortKafkaError } from '../../src/errors.js';
 import { DEFAULT_EMULATOR_CLIENT, type PortEmulator, startPortEmulator } from '../../src/emulator/index.js';
+import { PortKafkaError } from '../../src/errors.js';
+import { createPortClient, type PortClient, type PortClientOptions } from '../../src/port/client.js';
+import { PortApiError, PortAuthError, PortError, PortResponseError, PortUnavailableError } from '../../src/port/errors.js';
 
 const TOKEN_PATH = '/v1/auth/access_token';
 const credentials = async () => ({ ...DEFAULT_EMULATOR_CLIENT });
@@ -77,7 +71,12 @@ describe('PortClient access token', () => {
 
   it('does not call the credentials loader before the first API call', async () => {
     let loads = 0;
-    const client = makeClient({ credentials: async () => ((loads += 1), { ...DEFAULT_EMULATOR_CLIENT }) });
+    const client = makeClient({
+      credentials: async () => {
+        loads += 1;
+        return { ...DEFAULT_EMULATOR_CLIENT };
+      },
+    });
     expect(loads).toBe(0);
     emu.createRun({ id: 'r_1', action: 'deploy' });
 
@@ -474,7 +473,7 @@ describe('PortClient unresolvable host', () => {
     // Without a DNS server the resolver says EAI_AGAIN (transient, retried); only ENOTFOUND is final.
     const resolverCode = await lookup(host).then(
       () => 'resolved',
-      (error: NodeJS.ErrnoException) => error.code,
+      (error: NodeJS.ErrnoException) => error.code
     );
     const client = makeClient({ baseUrl: `http://${host}`, retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 2 } });
 
