@@ -1,11 +1,11 @@
 import { type Duration, Validations } from 'aws-cdk-lib';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE, TRACER_MODULES } from '../bundling.js';
+import { functionLogsAndRole } from './function-basics.js';
 
 interface ConsumerFunctionProps {
   /** The handler module (TypeScript); it exports `handler`. */
@@ -35,21 +35,11 @@ class ConsumerFunction extends Construct {
   constructor(scope: Construct, id: string, props: ConsumerFunctionProps) {
     super(scope, id);
 
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
-
-    // An explicit role instead of the default one: the default attaches the
-    // AWS managed AWSLambdaBasicExecutionRole, which may write to any log group.
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Port Kafka consumer: logs, its secrets, its queues',
-    });
-    this.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      })
-    );
+    ({ logGroup: this.logGroup, role: this.role } = functionLogsAndRole(
+      this,
+      'Port Kafka consumer: logs, its secrets, its queues',
+      props.logRetention
+    ));
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,

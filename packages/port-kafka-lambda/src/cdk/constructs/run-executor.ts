@@ -2,13 +2,14 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { type AlarmProps, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { Effect, Grant, type IGrantable, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Grant, type IGrantable, Policy, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { Alias, Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PortKafkaError } from '../../errors.js';
 import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE } from '../bundling.js';
+import { functionLogsAndRole } from './function-basics.js';
 
 /**
  * The run executor's entry inside this package (like the sweeper's): src/ ships
@@ -62,20 +63,11 @@ class RunExecutor extends Construct {
       );
     }
 
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
-    // An explicit role: with durableConfig CDK would attach the AWS managed
-    // AWSLambdaBasicDurableExecutionRolePolicy, which allows its actions on "*".
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Port Kafka run executor: logs, its checkpoints, the run ledger, the Port credentials',
-    });
-    this.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      })
-    );
+    ({ logGroup: this.logGroup, role: this.role } = functionLogsAndRole(
+      this,
+      'Port Kafka run executor: logs, its checkpoints, the run ledger, the Port credentials',
+      props.logRetention
+    ));
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: RUN_EXECUTOR_ENTRY,

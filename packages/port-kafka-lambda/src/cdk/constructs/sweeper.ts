@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Duration } from 'aws-cdk-lib';
-import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type IFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Charset, LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { PortKafkaError } from '../../errors.js';
 import { BUNDLE_CONDITIONS, CREATE_REQUIRE_BANNER, LAMBDA_BUNDLE } from '../bundling.js';
+import { functionLogsAndRole } from './function-basics.js';
 
 /**
  * The sweeper's entry inside this package. src/cdk/constructs and dist/cdk/constructs
@@ -63,18 +64,11 @@ class Sweeper extends Construct {
       throw new PortKafkaError(`The sweeper's entry ${SWEEPER_ENTRY} is missing: the port-kafka-lambda package ships src/ beside dist/`);
     }
 
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Port Kafka sweeper: logs, the run ledger, the Port credentials',
-    });
-    this.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      })
-    );
+    ({ logGroup: this.logGroup, role: this.role } = functionLogsAndRole(
+      this,
+      'Port Kafka sweeper: logs, the run ledger, the Port credentials',
+      props.logRetention
+    ));
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: SWEEPER_ENTRY,
